@@ -1,0 +1,259 @@
+"""Face tracking: give each detected face an id that follows it from frame to frame.
+
+Detections are associated with tracks by box overlap (IoU) or by centre distance normalised by
+face size, using an optimal (minimum-cost) assignment, so faces that are close together or cross
+each other keep their own ids. Each track predicts its box with a constant-velocity model, which
+keeps fast-moving faces and faces missed for a few frames associated.
+
+A track is *confirmed* once it has been matched ``min_hits`` times and is dropped after
+``max_misses`` consecutive frames without a match. Ids start at 1 and are never reused by a
+tracker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FaceTracker", "Track", "min_cost_assignment"]
+
+Box = tuple[float, float, float, float]
+
+# Weight of the newest velocity measurement in a track's running velocity estimate.
+_VELOCITY_BLEND = 0.5
+# Cost of a track/detection pair that fails the association gate; larger than any allowed cost
+# (at most 1 + max_center_distance), so the assignment maximises the number of allowed pairs.
+_GATED_OUT_COST = 1e6
+
+
+@dataclass(frozen=True)
+class Track:
+    """Tracking result for one detection in one frame.
+
+    ``id`` is >= 1, stable while the face stays in view and never reused; ``confirmed`` is true
+    once the track has been matched ``min_hits`` times; ``hits`` counts the frames in which the
+    track was matched (this one included); ``age`` counts the frames since the track was created
+    (1 on creation).
+    """
+
+    id: int
+    confirmed: bool
+    hits: int
+    age: int
+
+
+class _TrackState:
+    """Mutable per-track state kept between frames."""
+
+    def __init__(self, track_id: int, box: np.ndarray) -> None:
+        self.id = track_id
+        self.center = box[:2] + box[2:] / 2.0
+        self.size = box[2:].copy()
+        self.velocity = np.zeros(2)
+        self.hits = 1
+        self.misses = 0
+        self.age = 1
+        self.confirmed = False
+
+    def predicted_box(self) -> np.ndarray:
+        """Box (x, y, w, h) expected in the coming frame under constant velocity."""
+        center = self.center + self.velocity * (self.misses + 1)
+        return np.concatenate([center - self.size / 2.0, self.size])
+
+    def match(self, box: np.ndarray) -> None:
+        """Move the track to a matched detection box and update its velocity estimate."""
+        center = box[:2] + box[2:] / 2.0
+        measured_velocity = (center - self.center) / (self.misses + 1)
+        if self.hits == 1:
+            self.velocity = measured_velocity
+        else:
+            self.velocity += _VELOCITY_BLEND * (measured_velocity - self.velocity)
+        self.center = center
+        self.size = box[2:].copy()
+        self.hits += 1
+        self.misses = 0
+
+    def snapshot(self) -> Track:
+        """Immutable view of the track for callers."""
+        return Track(id=self.id, confirmed=self.confirmed, hits=self.hits, age=self.age)
+
+
+class FaceTracker:
+    """Assigns persistent ids to face boxes over a sequence of frames (one ``update`` per frame).
+
+    A detection may join a track when the IoU of the detection and the track's predicted box is
+    at least ``iou_threshold`` or their centre distance, divided by the mean face size
+    (sqrt(w*h)), is at most ``max_center_distance``.
+    """
+
+    def __init__(
+        self,
+        iou_threshold: float = 0.3,
+        max_center_distance: float = 0.5,
+        min_hits: int = 3,
+        max_misses: int = 5,
+    ) -> None:
+        """Validate the parameters (ValueError on a bad one) and start with no tracks."""
+        if not _is_real(iou_threshold) or not 0.0 < iou_threshold <= 1.0:
+            raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}")
+        if not _is_real(max_center_distance) or not 0.0 <= max_center_distance < math.inf:
+            raise ValueError(
+                f"max_center_distance must be a finite number >= 0, got {max_center_distance!r}"
+            )
+        if not _is_int(min_hits) or min_hits < 1:
+            raise ValueError(f"min_hits must be an integer >= 1, got {min_hits!r}")
+        if not _is_int(max_misses) or max_misses < 1:
+            raise ValueError(f"max_misses must be an integer >= 1, got {max_misses!r}")
+        self.iou_threshold = float(iou_threshold)
+        self.max_center_distance = float(max_center_distance)
+        self.min_hits = int(min_hits)
+        self.max_misses = int(max_misses)
+        self._tracks: list[_TrackState] = []
+        self._next_id = 1
+
+    def update(self, boxes: Sequence[Sequence[float]]) -> list[Track]:
+        """Process one frame's detections (x, y, w, h) and return one Track per box, in order.
+
+        Raises ValueError for a box that is not 4 finite numbers with positive width and height.
+        """
+        detections = _as_box_array(boxes)
+        track_for_detection: list[_TrackState | None] = [None] * len(detections)
+        matched_tracks: set[int] = set()
+        for track_index, detection_index in self._associate(detections):
+            track = self._tracks[track_index]
+            track.match(detections[detection_index])
+            track_for_detection[detection_index] = track
+            matched_tracks.add(track_index)
+
+        survivors = []
+        for track_index, track in enumerate(self._tracks):
+            if track_index not in matched_tracks:
+                track.misses += 1
+                if track.misses >= self.max_misses:
+                    continue
+            track.age += 1
+            survivors.append(track)
+        self._tracks = survivors
+
+        for detection_index, track in enumerate(track_for_detection):
+            if track is None:
+                track = _TrackState(self._next_id, detections[detection_index])
+                self._next_id += 1
+                self._tracks.append(track)
+                track_for_detection[detection_index] = track
+
+        results = []
+        for track in track_for_detection:
+            track.confirmed = track.confirmed or track.hits >= self.min_hits
+            results.append(track.snapshot())
+        return results
+
+    def confirmed_ids(self) -> list[int]:
+        """Ids of all alive confirmed tracks, ascending, including ones missed this frame."""
+        return sorted(track.id for track in self._tracks if track.confirmed)
+
+    def _associate(self, detections: np.ndarray) -> list[tuple[int, int]]:
+        """Optimal (track index, detection index) pairs among those passing the gate."""
+        if not self._tracks or len(detections) == 0:
+            return []
+        predicted = np.array([track.predicted_box() for track in self._tracks])
+        overlap = _pairwise_iou(predicted, detections)
+        distance = _pairwise_normalised_center_distance(predicted, detections)
+        allowed = (overlap >= self.iou_threshold) | (distance <= self.max_center_distance)
+        cost = np.where(allowed, (1.0 - overlap) + distance, _GATED_OUT_COST)
+        return [(t, d) for t, d in min_cost_assignment(cost) if allowed[t, d]]
+
+
+def min_cost_assignment(cost: np.ndarray) -> list[tuple[int, int]]:
+    """Exact minimum-cost assignment (Hungarian method) for a finite (rows, cols) cost matrix.
+
+    Returns ``min(rows, cols)`` (row, col) pairs, sorted by row, that use each row and each
+    column at most once and minimise the summed cost.
+    """
+    cost = np.asarray(cost, dtype=float)
+    if cost.ndim != 2 or not np.all(np.isfinite(cost)):
+        raise ValueError("cost must be a 2-D matrix of finite numbers")
+    transposed = cost.shape[0] > cost.shape[1]
+    if transposed:
+        cost = cost.T
+    rows, cols = cost.shape
+    # Shortest augmenting paths with potentials (1-based; column 0 is a virtual start).
+    row_potential = np.zeros(rows + 1)
+    col_potential = np.zeros(cols + 1)
+    row_of_col = np.zeros(cols + 1, dtype=int)
+    previous_col = np.zeros(cols + 1, dtype=int)
+    for row in range(1, rows + 1):
+        row_of_col[0] = row
+        col = 0
+        min_slack = np.full(cols + 1, math.inf)
+        visited = np.zeros(cols + 1, dtype=bool)
+        while row_of_col[col] != 0:
+            visited[col] = True
+            current_row = row_of_col[col]
+            delta, next_col = math.inf, 0
+            for j in range(1, cols + 1):
+                if visited[j]:
+                    continue
+                slack = cost[current_row - 1, j - 1] - row_potential[current_row] - col_potential[j]
+                if slack < min_slack[j]:
+                    min_slack[j] = slack
+                    previous_col[j] = col
+                if min_slack[j] < delta:
+                    delta, next_col = min_slack[j], j
+            row_potential[row_of_col[visited]] += delta
+            col_potential[visited] -= delta
+            min_slack[~visited] -= delta
+            col = next_col
+        while col != 0:
+            row_of_col[col] = row_of_col[previous_col[col]]
+            col = previous_col[col]
+    pairs = [(int(row_of_col[j]) - 1, j - 1) for j in range(1, cols + 1) if row_of_col[j] != 0]
+    if transposed:
+        pairs = [(c, r) for r, c in pairs]
+    return sorted(pairs)
+
+
+def _pairwise_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), as (N, M)."""
+    a_min, a_max = a[:, None, :2], a[:, None, :2] + a[:, None, 2:]
+    b_min, b_max = b[None, :, :2], b[None, :, :2] + b[None, :, 2:]
+    extent = np.clip(np.minimum(a_max, b_max) - np.maximum(a_min, b_min), 0.0, None)
+    intersection = extent[..., 0] * extent[..., 1]
+    union = a[:, None, 2] * a[:, None, 3] + b[None, :, 2] * b[None, :, 3] - intersection
+    return intersection / union
+
+
+def _pairwise_normalised_center_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Centre distance of every box pair divided by the pair's mean face size sqrt(w*h)."""
+    a_center = a[:, None, :2] + a[:, None, 2:] / 2.0
+    b_center = b[None, :, :2] + b[None, :, 2:] / 2.0
+    distance = np.linalg.norm(a_center - b_center, axis=-1)
+    a_size = np.sqrt(a[:, None, 2] * a[:, None, 3])
+    b_size = np.sqrt(b[None, :, 2] * b[None, :, 3])
+    return distance / ((a_size + b_size) / 2.0)
+
+
+def _as_box_array(boxes: Sequence[Sequence[float]]) -> np.ndarray:
+    """Validated (N, 4) float array of (x, y, w, h) boxes."""
+    if len(boxes) == 0:
+        return np.zeros((0, 4))
+    try:
+        array = np.asarray(boxes, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"boxes must be (x, y, w, h) tuples of numbers, got {boxes!r}") from error
+    if array.shape != (len(boxes), 4) or not np.all(np.isfinite(array)):
+        raise ValueError(f"boxes must be (x, y, w, h) tuples of finite numbers, got {boxes!r}")
+    if np.any(array[:, 2:] <= 0):
+        raise ValueError(f"box width and height must be positive, got {boxes!r}")
+    return array
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
