@@ -1,0 +1,211 @@
+"""Parameter helpers shared by the fer_ros nodes.
+
+Each node describes its parameters once, as a tuple of :class:`ParamSpec`. The same table is
+used to
+
+* declare the parameters with a full ``ParameterDescriptor`` (description, integer / float
+  ranges, read-only flag, allowed choices),
+* validate values in a *pure* function (:func:`check_values`, no rclpy needed) that the nodes
+  wire to ``add_on_set_parameters_callback`` and also run on the initial values,
+* check launch files and the YAML config in the tests, and
+* write the parameter tables in notes/NODES.md.
+
+Importing this module does not need a running ROS context; only :func:`declare_parameters`
+and :func:`install_validation` touch a node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+RELIABILITY_CHOICES = ("reliable", "best_effort")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One node parameter: name, default, description and constraints."""
+
+    name: str
+    default: Any
+    description: str
+    read_only: bool = False
+    min: float | int | None = None
+    max: float | int | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def type_name(self) -> str:
+        return type(self.default).__name__
+
+    def constraint_text(self) -> str:
+        parts = []
+        if self.choices:
+            parts.append("one of: " + ", ".join(self.choices))
+        if self.min is not None or self.max is not None:
+            parts.append(f"range [{self.min}, {self.max}]")
+        return "; ".join(parts)
+
+    def descriptor(self):
+        """Build the rcl_interfaces ParameterDescriptor for this spec."""
+        from rcl_interfaces.msg import (FloatingPointRange, IntegerRange,
+                                        ParameterDescriptor, ParameterType)
+
+        type_ids = {bool: ParameterType.PARAMETER_BOOL,
+                    int: ParameterType.PARAMETER_INTEGER,
+                    float: ParameterType.PARAMETER_DOUBLE,
+                    str: ParameterType.PARAMETER_STRING}
+        desc = ParameterDescriptor(
+            name=self.name,
+            type=type_ids[type(self.default)],
+            description=self.description,
+            read_only=self.read_only,
+            additional_constraints=self.constraint_text(),
+        )
+        if self.min is not None and self.max is not None:
+            if isinstance(self.default, bool):
+                pass
+            elif isinstance(self.default, int):
+                desc.integer_range = [IntegerRange(from_value=int(self.min),
+                                                   to_value=int(self.max), step=0)]
+            elif isinstance(self.default, float):
+                desc.floating_point_range = [FloatingPointRange(
+                    from_value=float(self.min), to_value=float(self.max), step=0.0)]
+        return desc
+
+
+def spec_map(specs: Iterable[ParamSpec]) -> dict[str, ParamSpec]:
+    return {s.name: s for s in specs}
+
+
+def defaults(specs: Iterable[ParamSpec]) -> dict[str, Any]:
+    return {s.name: s.default for s in specs}
+
+
+def check_value(spec: ParamSpec, value: Any) -> str | None:
+    """Return a human-readable problem with ``value`` for ``spec``, or None if it is fine."""
+    expected = type(spec.default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if expected is bool:
+        if not isinstance(value, bool):
+            return f"{spec.name}: expected a bool, got {value!r}"
+    elif expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{spec.name}: expected an integer, got {value!r}"
+    elif not isinstance(value, expected):
+        return f"{spec.name}: expected {expected.__name__}, got {value!r}"
+    if spec.choices is not None and value not in spec.choices:
+        return f"{spec.name}: {value!r} is not one of {', '.join(spec.choices)}"
+    if spec.min is not None and value < spec.min:
+        return f"{spec.name}: {value!r} is below the minimum {spec.min}"
+    if spec.max is not None and value > spec.max:
+        return f"{spec.name}: {value!r} is above the maximum {spec.max}"
+    return None
+
+
+def check_values(specs: Sequence[ParamSpec], values: Mapping[str, Any]) -> list[str]:
+    """Check every known parameter in ``values``; unknown names are reported too."""
+    by_name = spec_map(specs)
+    problems = []
+    for name, value in values.items():
+        spec = by_name.get(name)
+        if spec is None:
+            problems.append(f"{name}: unknown parameter")
+            continue
+        problem = check_value(spec, value)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def declare_parameters(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
+    """Declare every spec on ``node`` and return {name: initial value}."""
+    values = {}
+    for spec in specs:
+        param = node.declare_parameter(spec.name, spec.default, spec.descriptor())
+        values[spec.name] = param.value
+    return values
+
+
+class ParameterError(ValueError):
+    """Raised at node start-up when the initial parameter values are invalid."""
+
+
+def install_validation(node, specs: Sequence[ParamSpec],
+                       check: Callable[[dict[str, Any]], list[str]],
+                       apply: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Declare ``specs`` on ``node``, validate the initial values and wire ``check``.
+
+    ``check(values) -> list[str]`` is a pure function over the *complete* set of values
+    (the current ones merged with the proposed change), so cross-parameter rules work too.
+    ``apply(changed)`` is called after a successful change with the changed values only.
+    Returns the initial values; raises :class:`ParameterError` when they are invalid.
+    """
+    from rcl_interfaces.msg import SetParametersResult
+
+    values = declare_parameters(node, specs)
+    problems = check(dict(values))
+    if problems:
+        raise ParameterError(f"invalid parameters for node '{node.get_name()}': "
+                             + "; ".join(problems))
+    known = spec_map(specs)
+
+    def on_set(params) -> SetParametersResult:
+        proposed = {p.name: p.value for p in params if p.name in known}
+        if not proposed:
+            return SetParametersResult(successful=True)
+        merged = {name: node.get_parameter(name).value for name in known}
+        merged.update(proposed)
+        problems = check(merged)
+        if problems:
+            return SetParametersResult(successful=False, reason="; ".join(problems))
+        return SetParametersResult(successful=True)
+
+    node.add_on_set_parameters_callback(on_set)
+    if apply is not None:
+        # Post-set callbacks run after the values are stored.
+        def post_set(params) -> None:
+            changed = {p.name: p.value for p in params if p.name in known}
+            if changed:
+                apply(changed)
+
+        node.add_post_set_parameters_callback(post_set)
+    return values
+
+
+def make_qos(reliability: str, depth: int):
+    """A fresh KEEP_LAST QoSProfile (never a shared preset that could be mutated)."""
+    from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile,
+                           ReliabilityPolicy)
+
+    if reliability not in RELIABILITY_CHOICES:
+        raise ValueError(f"reliability must be one of {RELIABILITY_CHOICES}, got {reliability!r}")
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=int(depth),
+        reliability=(ReliabilityPolicy.RELIABLE if reliability == "reliable"
+                     else ReliabilityPolicy.BEST_EFFORT),
+        durability=DurabilityPolicy.VOLATILE,
+    )
+
+
+# Parameters every subscribing node shares.
+def subscription_specs(default_reliability: str = "reliable", default_depth: int = 2):
+    return (
+        ParamSpec("reliability", default_reliability,
+                  "QoS reliability of the input subscriptions. 'reliable' subscribers only "
+                  "connect to reliable publishers; 'best_effort' connects to both.",
+                  read_only=True, choices=RELIABILITY_CHOICES),
+        ParamSpec("qos_depth", default_depth,
+                  "History depth (KEEP_LAST) of the input subscriptions. Kept small: the node "
+                  "always processes the newest message and drops stale ones.",
+                  read_only=True, min=1, max=100),
+        ParamSpec("log_throttle_s", 5.0,
+                  "Minimum seconds between two repeated warnings/errors of the same kind "
+                  "(e.g. rejected input). rclpy cannot change a throttle at run time, hence read-only.",
+                  read_only=True, min=0.0, max=3600.0),
+        ParamSpec("stats_period_s", 0.0,
+                  "Log counters (received, processed, dropped, rejected) every this many "
+                  "seconds; 0 disables.", read_only=True, min=0.0, max=3600.0),
+    )
