@@ -1,0 +1,109 @@
+"""sensor_msgs Image / CompressedImage <-> NumPy BGR conversion for the nodes.
+
+Uses cv_bridge when it can be imported (a ROS install from apt / source) and
+:mod:`fer_ros.image_encoding` otherwise (the PyPI wheels have no working cv_bridge). Set the
+environment variable ``FER_ROS_NO_CV_BRIDGE=1`` to force the pure-Python path.
+
+Every decoding problem (unknown encoding, step / data size mismatch, zero size) raises
+:class:`ImageEncodingError` (a ``ValueError``) with a message that says what is wrong, so a
+node can reject the frame, count it and carry on.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
+
+from fer_ros.image_encoding import (ImageEncodingError, bgr_to_image_fields,
+                                    encode_jpeg, image_to_bgr)
+
+__all__ = ["ImageEncodingError", "image_msg_to_bgr", "bgr_to_image_msg",
+           "bgr_to_compressed_msg", "using_cv_bridge", "copy_header"]
+
+
+def _load_bridge():
+    if os.environ.get("FER_ROS_NO_CV_BRIDGE", "").strip() not in ("", "0"):
+        return None
+    try:
+        from cv_bridge import CvBridge  # type: ignore[import-not-found]
+
+        return CvBridge()
+    except Exception:  # noqa: BLE001 - missing or broken cv_bridge: use image_encoding
+        return None
+
+
+_BRIDGE = _load_bridge()
+
+
+def using_cv_bridge() -> bool:
+    return _BRIDGE is not None
+
+
+def copy_header(header: Header) -> Header:
+    """A new Header with the same stamp and frame_id (messages must not share one)."""
+    out = Header()
+    out.stamp.sec = header.stamp.sec
+    out.stamp.nanosec = header.stamp.nanosec
+    out.frame_id = header.frame_id
+    return out
+
+
+def _check_geometry(msg: Image) -> None:
+    """The checks cv_bridge does not always make; image_encoding makes its own."""
+    if msg.height == 0 or msg.width == 0:
+        raise ImageEncodingError(f"empty image: zero size ({msg.width}x{msg.height})")
+    if msg.step * msg.height != len(msg.data):
+        raise ImageEncodingError(
+            f"data size mismatch: step {msg.step} x height {msg.height} = "
+            f"{msg.step * msg.height} bytes expected, message has {len(msg.data)}")
+
+
+def image_msg_to_bgr(msg: Image) -> np.ndarray:
+    """Decode a sensor_msgs/Image to a (H, W, 3) uint8 BGR array.
+
+    Raises ImageEncodingError (ValueError) for any malformed or unsupported image.
+    """
+    if _BRIDGE is not None:
+        _check_geometry(msg)
+        try:
+            out = _BRIDGE.imgmsg_to_cv2(msg, desired_encoding="bgr8")
+        except Exception as exc:  # CvBridgeError and friends
+            raise ImageEncodingError(f"cannot convert '{msg.encoding}' image: {exc}") from exc
+        return np.ascontiguousarray(out)
+    return image_to_bgr(msg.encoding, msg.height, msg.width, msg.step, msg.data,
+                        msg.is_bigendian)
+
+
+def bgr_to_image_msg(bgr: np.ndarray, header: Header | None = None,
+                     encoding: str = "bgr8") -> Image:
+    """Encode a (H, W, 3) uint8 BGR array as a sensor_msgs/Image (header copied)."""
+    msg = Image()
+    if header is not None:
+        msg.header = copy_header(header)
+    fields = bgr_to_image_fields(bgr, encoding=encoding)
+    msg.encoding = fields["encoding"]
+    msg.height = int(fields["height"])
+    msg.width = int(fields["width"])
+    msg.step = int(fields["step"])
+    msg.is_bigendian = 0
+    data = fields["data"]
+    msg.data = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+    return msg
+
+
+def bgr_to_compressed_msg(bgr: np.ndarray, header: Header | None = None,
+                          quality: int = 80) -> CompressedImage:
+    """JPEG-encode a BGR array as a sensor_msgs/CompressedImage.
+
+    ``format`` follows image_transport's compressed plugin ("bgr8; jpeg compressed bgr8"), so
+    rqt_image_view and ``image_transport republish`` understand it.
+    """
+    msg = CompressedImage()
+    if header is not None:
+        msg.header = copy_header(header)
+    msg.format = "bgr8; jpeg compressed bgr8"
+    msg.data = encode_jpeg(bgr, quality=int(quality))
+    return msg
