@@ -1,0 +1,316 @@
+"""camera node: publishes frames of a source as sensor_msgs/Image (bgr8) + CameraInfo.
+
+Topics (relative, so a namespace or remapping applies):
+  image_raw     sensor_msgs/Image (bgr8), stamped at capture
+  camera_info   sensor_msgs/CameraInfo with the same header (if publish_camera_info)
+
+Sources: see :mod:`fer_ros.frame_sources` (``sample`` = the built-in clip, a V4L2 device, a
+video / image file or a folder of images). When a finite source ends the node rewinds it
+(``loop: true``) or logs that it ended and stops publishing; a camera device that stops
+delivering is reopened every ``reopen_delay_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from sensor_msgs.msg import CameraInfo, Image
+
+from fer_ros.frame_sources import FrameSource, SourceError, describe_spec, open_source
+from fer_ros.nodes import FerNode, init_or_destroy, run_node
+from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
+from fer_ros.ros_image import bgr_to_image_msg
+
+PARAMS = (
+    ParamSpec("source", "sample",
+              "What to publish: 'sample' (the built-in clip), a V4L2 device index or path "
+              "('0', '/dev/video0'), a video file, an image file, or a folder of images.",
+              read_only=True),
+    ParamSpec("width", 0, "Output width in pixels; 0 keeps the source's (or follows the "
+              "aspect ratio when only height is set). Requested from devices.",
+              read_only=True, min=0, max=8192),
+    ParamSpec("height", 0, "Output height in pixels; 0 keeps the source's (or follows the "
+              "aspect ratio when only width is set). Requested from devices.",
+              read_only=True, min=0, max=8192),
+    ParamSpec("fps", 0.0, "Publish rate in frames/s; 0 = the source's own rate (30 when it "
+              "has none, e.g. images).", min=0.0, max=1000.0),
+    ParamSpec("frame_id", "camera", "frame_id of the published headers."),
+    ParamSpec("camera_name", "camera", "Camera name (logs; checked against a calibration "
+              "file's camera_name).", read_only=True),
+    ParamSpec("loop", True, "Restart a finite source (file, folder, sample clip) when it "
+              "ends; when false the node logs the end and stops publishing."),
+    ParamSpec("max_frames", 0, "Stop after publishing this many frames (0 = no limit).",
+              min=0, max=2**31 - 1),
+    ParamSpec("reliability", "reliable",
+              "QoS reliability of image_raw / camera_info. 'reliable' serves both reliable "
+              "and best-effort subscribers.", read_only=True, choices=RELIABILITY_CHOICES),
+    ParamSpec("qos_depth", 2, "History depth (KEEP_LAST) of the publishers.",
+              read_only=True, min=1, max=100),
+    ParamSpec("publish_camera_info", True, "Also publish camera_info with each frame.",
+              read_only=True),
+    ParamSpec("camera_info_url", "", "Calibration YAML (camera_calibration format, "
+              "'file:///path' or a plain path); empty = uncalibrated (all-zero K).",
+              read_only=True),
+    ParamSpec("reopen_delay_s", 1.0, "Seconds between attempts to reopen a camera device "
+              "that stopped delivering frames.", min=0.05, max=3600.0),
+    ParamSpec("wait_for_subscribers", 0, "Hold the first frame until image_raw has this many "
+              "subscribers (so nothing is lost at start-up); 0 = start at once.",
+              read_only=True, min=0, max=100),
+    ParamSpec("wait_timeout_s", 10.0, "Give up waiting for subscribers after this many "
+              "seconds and start anyway.", read_only=True, min=0.0, max=3600.0),
+    ParamSpec("stats_period_s", 0.0, "Log counters every this many seconds; 0 disables.",
+              read_only=True, min=0.0, max=3600.0),
+    ParamSpec("log_throttle_s", 5.0, "Minimum seconds between repeated warnings.",
+              read_only=True, min=0.0, max=3600.0),
+)
+
+
+def check_params(values: dict[str, Any]) -> list[str]:
+    """Pure validation of the camera parameters (complete or partial set)."""
+    problems = check_values(PARAMS, values)
+    source = values.get("source")
+    if isinstance(source, str) and source.strip().startswith("bag:"):
+        problems.append("source: recorded bags are not supported (rosbag2_py has no PyPI "
+                        "wheel); play the bag with 'ros2 bag play' instead")
+    frame_id = values.get("frame_id")
+    if isinstance(frame_id, str) and frame_id != frame_id.strip():
+        problems.append("frame_id: must not have leading/trailing spaces")
+    return problems
+
+
+def load_camera_info(url: str) -> dict[str, Any]:
+    """Read a camera_calibration YAML (``file://`` URL or path) into CameraInfo fields."""
+    import yaml
+
+    path = Path(url[len("file://"):] if url.startswith("file://") else url).expanduser()
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise SourceError(f"camera_info_url '{url}': cannot read {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise SourceError(f"camera_info_url '{url}': not valid YAML: {exc}") from exc
+    try:
+        out = {
+            "width": int(data["image_width"]),
+            "height": int(data["image_height"]),
+            "camera_name": str(data.get("camera_name", "")),
+            "k": [float(v) for v in data["camera_matrix"]["data"]],
+            "distortion_model": str(data.get("distortion_model", "plumb_bob")),
+            "d": [float(v) for v in data.get("distortion_coefficients", {}).get("data", [])],
+            "r": [float(v) for v in data.get("rectification_matrix", {}).get(
+                "data", [1, 0, 0, 0, 1, 0, 0, 0, 1])],
+            "p": [float(v) for v in data.get("projection_matrix", {}).get("data", [])],
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SourceError(f"camera_info_url '{url}': missing or bad field: {exc}") from exc
+    if len(out["k"]) != 9 or len(out["r"]) != 9:
+        raise SourceError(f"camera_info_url '{url}': camera_matrix and rectification_matrix "
+                          "need 9 values")
+    if not out["p"]:
+        k = out["k"]
+        out["p"] = [k[0], k[1], k[2], 0.0, k[3], k[4], k[5], 0.0, k[6], k[7], k[8], 0.0]
+    if len(out["p"]) != 12:
+        raise SourceError(f"camera_info_url '{url}': projection_matrix needs 12 values")
+    return out
+
+
+class CameraNode(FerNode):
+    PARAMS = PARAMS
+
+    def __init__(self, node_name: str = "camera", **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        #: set when the source has ended (loop off, max_frames reached) or failed for good
+        self.finished = threading.Event()
+        self.end_reason = ""
+        self._source: FrameSource | None = None
+        self._timer = None
+        init_or_destroy(self, self._setup)
+
+    # -- setup ---------------------------------------------------------------------------
+    def _setup(self) -> None:
+        values = self._declare_params(check_params, self._on_params_changed)
+        self._spec = values["source"]
+        self._calibration = (load_camera_info(values["camera_info_url"])
+                             if values["camera_info_url"] else None)
+        self._source = open_source(self._spec, values["width"], values["height"],
+                                   values["fps"])
+        qos = make_qos(values["reliability"], values["qos_depth"])
+        self._image_pub = self.create_publisher(Image, "image_raw", qos)
+        self._info_pub = (self.create_publisher(CameraInfo, "camera_info",
+                                                make_qos(values["reliability"],
+                                                         values["qos_depth"]))
+                          if values["publish_camera_info"] else None)
+        self._published = 0
+        self._pass_frames = 0          # frames read since the last (re)open
+        self._reopen_at = 0.0
+        self._wait_started = time.monotonic()
+        self._waiting = values["wait_for_subscribers"] > 0
+        self._group = MutuallyExclusiveCallbackGroup()
+        self._start_timer()
+        self.get_logger().info(
+            f"publishing {self._source.description} on {self._image_pub.topic_name} at "
+            f"{self.publish_rate():.1f} fps (loop={values['loop']}, "
+            f"{values['reliability']})")
+
+    def publish_rate(self) -> float:
+        fps = float(self.param("fps"))
+        if fps > 0:
+            return fps
+        native = self._source.native_fps if self._source is not None else None
+        return float(native) if native else 30.0
+
+    def _start_timer(self) -> None:
+        if self._timer is not None:
+            self.destroy_timer(self._timer)
+        self._timer = self.create_timer(1.0 / self.publish_rate(), self._tick,
+                                        callback_group=self._group)
+
+    def _on_params_changed(self, changed: dict[str, Any]) -> None:
+        if "fps" in changed and not self.finished.is_set():
+            self._start_timer()
+
+    # -- publishing ----------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.finished.is_set():
+            return
+        if self._waiting:
+            needed = int(self.param("wait_for_subscribers"))
+            have = self._image_pub.get_subscription_count()
+            waited = time.monotonic() - self._wait_started
+            if have < needed and waited < float(self.param("wait_timeout_s")):
+                return
+            if have < needed:
+                self.get_logger().warn(f"only {have} of {needed} subscribers after "
+                                       f"{waited:.1f} s; starting anyway")
+            self._waiting = False
+        if self._source is None and not self._try_reopen_device():
+            return
+        frame = self._source.read()
+        stamp = self.get_clock().now()   # stamped at capture
+        if frame is None:
+            frame = self._handle_end()
+            if frame is None:
+                return
+            stamp = self.get_clock().now()
+        self._pass_frames += 1
+        self._publish(frame, stamp)
+        max_frames = int(self.param("max_frames"))
+        if max_frames and self._published >= max_frames:
+            self._finish(f"published max_frames={max_frames} frames")
+
+    def _publish(self, frame: np.ndarray, stamp) -> None:
+        msg = bgr_to_image_msg(frame)
+        msg.header.stamp = stamp.to_msg()
+        msg.header.frame_id = str(self.param("frame_id"))
+        self._image_pub.publish(msg)
+        if self._info_pub is not None:
+            self._info_pub.publish(self._camera_info(msg))
+        self._published += 1
+        self.count("published")
+
+    def _camera_info(self, image: Image) -> CameraInfo:
+        info = CameraInfo()
+        info.header = image.header
+        info.width, info.height = image.width, image.height
+        cal = self._calibration
+        if cal and (cal["width"], cal["height"]) == (image.width, image.height):
+            info.distortion_model = cal["distortion_model"]
+            info.d = cal["d"]
+            info.k = cal["k"]
+            info.r = cal["r"]
+            info.p = cal["p"]
+        else:
+            info.distortion_model = "plumb_bob"
+            info.d = [0.0] * 5
+            info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        return info
+
+    # -- end of stream / failures ----------------------------------------------------------
+    def _handle_end(self) -> np.ndarray | None:
+        """The source returned no frame: loop, reopen a device, or finish. Returns a frame
+        to publish now (after a rewind), or None."""
+        src = self._source
+        assert src is not None
+        if src.live:
+            self.count("device_failures")
+            self.get_logger().warn(
+                f"{src.description} stopped delivering frames after {self._published} "
+                f"published; reopening every {self.param('reopen_delay_s')} s")
+            src.close()
+            self._source = None
+            self._reopen_at = time.monotonic() + float(self.param("reopen_delay_s"))
+            return None
+        if self._pass_frames == 0:
+            self._finish(f"{src.description} produced no frames (unreadable or empty)",
+                         error=True)
+            return None
+        if bool(self.param("loop")) and src.loopable:
+            try:
+                src.reopen()
+            except SourceError as exc:
+                self._finish(f"cannot restart {src.description}: {exc}", error=True)
+                return None
+            self.count("loops")
+            self._pass_frames = 0
+            frame = src.read()
+            if frame is None:
+                self._finish(f"{src.description} produced no frames after a restart",
+                             error=True)
+            return frame
+        self._finish(f"{src.description} ended after {self._published} frames; "
+                     "no more frames will be published (set loop:=true to repeat it)")
+        return None
+
+    def _try_reopen_device(self) -> bool:
+        if time.monotonic() < self._reopen_at:
+            return False
+        try:
+            self._source = open_source(self._spec, int(self.param("width")),
+                                       int(self.param("height")), float(self.param("fps")))
+        except SourceError as exc:
+            self.get_logger().warn(f"reopen failed: {exc}",
+                                   throttle_duration_sec=max(self.log_throttle_s, 0.001))
+            self._reopen_at = time.monotonic() + float(self.param("reopen_delay_s"))
+            return False
+        self.count("reopened")
+        self._pass_frames = 0
+        self.get_logger().info(f"reopened {self._source.description}")
+        return True
+
+    def _finish(self, reason: str, error: bool = False) -> None:
+        self.end_reason = reason
+        (self.get_logger().error if error else self.get_logger().info)(reason)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._source is not None:
+            self._source.close()
+        self.finished.set()
+
+    # -- introspection ---------------------------------------------------------------------
+    @property
+    def source_kind(self) -> str:
+        return describe_spec(self._spec)
+
+    def stats(self) -> dict[str, Any]:
+        out = super().stats()
+        out.setdefault("published", 0)
+        out["finished"] = self.finished.is_set()
+        return out
+
+    def destroy_node(self) -> None:
+        if self._source is not None:
+            self._source.close()
+        super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(CameraNode, args, name="camera")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
