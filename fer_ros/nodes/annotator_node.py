@@ -1,0 +1,174 @@
+"""annotator node: image_raw + emotions -> image_annotated (+ /compressed).
+
+Frames and results are matched by header (stamp + frame_id): the node keeps a small bounded
+buffer of recent frames (and of results that arrived before their frame), so the overlay
+drawn on a frame is always the result *for that frame*. A frame whose result never comes
+(dropped upstream under load) is evicted unpublished; a frame with zero faces is published
+as soon as its (empty) result arrives.
+
+Outputs are RELIABLE (they serve reliable and best-effort subscribers, e.g. rqt_image_view):
+  image_annotated             sensor_msgs/Image, bgr8, header of the source frame
+  image_annotated/compressed  sensor_msgs/CompressedImage, JPEG ("bgr8; jpeg compressed bgr8")
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from sensor_msgs.msg import CompressedImage, Image
+
+from fer_ros.drawing import AnnotatedFace, draw_faces
+from fer_ros.msg import EmotionArray
+from fer_ros.nodes import FerNode, init_or_destroy, run_node
+from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
+from fer_ros.ros_image import (ImageEncodingError, bgr_to_compressed_msg, bgr_to_image_msg,
+                               image_msg_to_bgr)
+
+PARAMS = (
+    ParamSpec("frame_buffer_size", 30, "Recent frames kept while waiting for their emotions "
+              "(the oldest is dropped first).", read_only=True, min=1, max=1000),
+    ParamSpec("result_buffer_size", 30, "Emotion results kept while waiting for their frame "
+              "(when a result arrives before its image).", read_only=True, min=1, max=1000),
+    ParamSpec("publish_compressed", True, "Also publish image_annotated/compressed (JPEG).",
+              read_only=True),
+    ParamSpec("jpeg_quality", 80, "JPEG quality of image_annotated/compressed.",
+              min=1, max=100),
+    ParamSpec("output_qos_depth", 2, "History depth of the (reliable) outputs.",
+              read_only=True, min=1, max=100),
+) + subscription_specs(default_depth=5)
+
+
+def check_params(values: dict[str, Any]) -> list[str]:
+    """Pure validation of the annotator parameters (complete or partial set)."""
+    return check_values(PARAMS, values)
+
+
+def header_key(header) -> tuple[int, int, str]:
+    """What identifies a frame across topics: its capture stamp and frame_id."""
+    return (int(header.stamp.sec), int(header.stamp.nanosec), str(header.frame_id))
+
+
+def annotated_faces(emotions: EmotionArray) -> list[AnnotatedFace]:
+    return [AnnotatedFace(box=(int(f.box.x_offset), int(f.box.y_offset),
+                               int(f.box.width), int(f.box.height)),
+                          label=f.label, confidence=float(f.confidence),
+                          face_id=int(f.face_id))
+            for f in emotions.faces]
+
+
+class FrameMatcher:
+    """Bounded stamp-keyed buffers pairing frames with their results (ROS-free logic).
+
+    ``add_frame`` / ``add_result`` return the (frame, result) pair once both halves are
+    there, else None. Frames older than a matched one are dropped: their results will not
+    come any more (results arrive in stamp order).
+    """
+
+    def __init__(self, frame_capacity: int, result_capacity: int) -> None:
+        self.frames: OrderedDict = OrderedDict()
+        self.results: OrderedDict = OrderedDict()
+        self.frame_capacity = frame_capacity
+        self.result_capacity = result_capacity
+        self.frames_evicted = 0     # frames dropped without a result
+        self.results_evicted = 0    # results dropped without a frame
+        self._lock = threading.Lock()
+
+    def add_frame(self, key, frame):
+        with self._lock:
+            if key in self.results:
+                return frame, self.results.pop(key)
+            self.frames[key] = frame
+            while len(self.frames) > self.frame_capacity:
+                self.frames.popitem(last=False)
+                self.frames_evicted += 1
+            return None
+
+    def add_result(self, key, result):
+        with self._lock:
+            if key in self.frames:
+                frame = self.frames.pop(key)
+                # frames captured before this one will not get a result any more
+                for old in [k for k in self.frames if k[:2] < key[:2] and k[2] == key[2]]:
+                    del self.frames[old]
+                    self.frames_evicted += 1
+                return frame, result
+            self.results[key] = result
+            while len(self.results) > self.result_capacity:
+                self.results.popitem(last=False)
+                self.results_evicted += 1
+            return None
+
+
+class AnnotatorNode(FerNode):
+    PARAMS = PARAMS
+
+    def __init__(self, node_name: str = "annotator", **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        init_or_destroy(self, self._setup)
+
+    def _setup(self) -> None:
+        values = self._declare_params(check_params)
+        self.matcher = FrameMatcher(values["frame_buffer_size"], values["result_buffer_size"])
+        out_qos = make_qos("reliable", values["output_qos_depth"])
+        self._image_pub = self.create_publisher(Image, "image_annotated", out_qos)
+        self._jpeg_pub = (self.create_publisher(CompressedImage, "image_annotated/compressed",
+                                                make_qos("reliable",
+                                                         values["output_qos_depth"]))
+                          if values["publish_compressed"] else None)
+        in_qos = make_qos(values["reliability"], values["qos_depth"])
+        group = MutuallyExclusiveCallbackGroup()
+        self._image_sub = self.create_subscription(Image, "image_raw", self._on_image, in_qos,
+                                                   callback_group=group)
+        self._emotion_sub = self.create_subscription(
+            EmotionArray, "emotions", self._on_emotions,
+            make_qos(values["reliability"], values["qos_depth"]), callback_group=group)
+        self.get_logger().info(
+            f"drawing {self._emotion_sub.topic_name} on {self._image_sub.topic_name} -> "
+            f"{self._image_pub.topic_name}"
+            + (f" + {self._jpeg_pub.topic_name}" if self._jpeg_pub else ""))
+
+    def _on_image(self, msg: Image) -> None:
+        self.count("frames_received")
+        pair = self.matcher.add_frame(header_key(msg.header), msg)
+        if pair is not None:
+            self._annotate(*pair)
+
+    def _on_emotions(self, msg: EmotionArray) -> None:
+        self.count("results_received")
+        pair = self.matcher.add_result(header_key(msg.header), msg)
+        if pair is not None:
+            self._annotate(*pair)
+
+    def _annotate(self, frame: Image, emotions: EmotionArray) -> None:
+        try:
+            bgr = image_msg_to_bgr(frame)
+        except ImageEncodingError as exc:
+            self.reject(f"image {frame.width}x{frame.height} '{frame.encoding}'", str(exc))
+            return
+        try:
+            out = draw_faces(bgr, annotated_faces(emotions))
+            self._image_pub.publish(bgr_to_image_msg(out, frame.header))
+            if self._jpeg_pub is not None:
+                self._jpeg_pub.publish(bgr_to_compressed_msg(
+                    out, frame.header, quality=int(self.param("jpeg_quality"))))
+        except Exception as exc:  # noqa: BLE001 - keep running, report it
+            self.failed("annotation", exc)
+            return
+        self.count("published")
+
+    def stats(self) -> dict[str, Any]:
+        out = super().stats()
+        out["frames_unmatched"] = self.matcher.frames_evicted
+        out["results_unmatched"] = self.matcher.results_evicted
+        return out
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(AnnotatorNode, args, name="annotator")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

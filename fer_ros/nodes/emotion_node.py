@@ -1,0 +1,217 @@
+"""emotion node: faces (FaceDetectionArray) -> emotions (EmotionArray).
+
+Classifies every face crop with :mod:`fer_ros.emotion_classifier` and smooths the scores per
+track id with :class:`fer_ros.smoothing.EmotionSmoother`, using the header stamps (not the
+wall clock). Untracked faces (id 0) get the raw scores. The published header is the source
+image's, so the annotator (or any consumer) can match results to frames.
+
+The model (``model_path``; empty = the shipped ``models/emotion_cnn.tflite``) is loaded at
+start-up: a missing or corrupt model stops the node with one clear message naming the path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from rclpy.callback_groups import ReentrantCallbackGroup
+
+from fer_ros.emotion_classifier import ModelLoadError, load_classifier
+from fer_ros.frame_slot import FrameSlot
+from fer_ros.msg import Emotion, EmotionArray, FaceDetectionArray
+from fer_ros.nodes import FerNode, init_or_destroy, run_node
+from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
+from fer_ros.preprocessing import to_model_input
+from fer_ros.ros_image import ImageEncodingError, copy_header, image_msg_to_bgr
+from fer_ros.smoothing import EmotionSmoother
+
+DEFAULT_MODEL = Path("models") / "emotion_cnn.tflite"
+MODEL_ENV = "FER_ROS_MODEL"
+
+PARAMS = (
+    ParamSpec("model_path", "", "Emotion model (.tflite or .keras) with its card "
+              "'<model>.json' beside it. Empty = the shipped models/emotion_cnn.tflite "
+              "(share/fer_ros when installed, else the source tree); a relative path is "
+              "looked up in the working directory, then in share/fer_ros.", read_only=True),
+    ParamSpec("num_threads", 2, "Inference threads.", read_only=True, min=1, max=64),
+    ParamSpec("time_constant_s", 0.5, "Smoothing time constant in seconds (from header "
+              "stamps); 0 = publish the raw scores.", min=0.0, max=600.0),
+    ParamSpec("switch_margin", 0.1, "The smoothed label only changes when the new class "
+              "leads the current one by this much.", min=0.0, max=0.99),
+) + subscription_specs()
+
+
+def check_params(values: dict[str, Any]) -> list[str]:
+    """Pure validation of the emotion parameters (complete or partial set)."""
+    problems = check_values(PARAMS, values)
+    path = values.get("model_path")
+    if isinstance(path, str) and path and not path.endswith((".tflite", ".keras")):
+        problems.append(f"model_path: '{path}' is neither a .tflite nor a .keras file")
+    return problems
+
+
+def _share_dirs() -> list[Path]:
+    """Candidate share/fer_ros directories, most specific first (no duplicates)."""
+    dirs: list[Path] = []
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        dirs.append(Path(get_package_share_directory("fer_ros", print_warning=False)))
+    except Exception:  # noqa: BLE001 - not in an ament prefix
+        pass
+    try:
+        import fer_ros
+
+        dirs.append(fer_ros.share_dir())
+    except Exception:  # noqa: BLE001 - no share dir found
+        pass
+    dirs.append(Path(sys.prefix) / "share" / "fer_ros")
+    dirs.append(Path(__file__).resolve().parents[2])   # source checkout (repo root)
+    seen, out = set(), []
+    for d in dirs:
+        key = str(d)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def resolve_model_path(value: str = "") -> tuple[Path, list[Path]]:
+    """Find the model file for ``model_path`` = ``value``.
+
+    Returns (path, tried): ``path`` is the first existing candidate, or the first candidate
+    when none exists (so the error names it); ``tried`` lists every candidate.
+    Empty value: $FER_ROS_MODEL, then models/emotion_cnn.tflite in each share directory.
+    """
+    value = (value or "").strip() or os.environ.get(MODEL_ENV, "").strip()
+    if value:
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return path, [path]
+        tried = [Path.cwd() / path] + [d / path for d in _share_dirs()]
+    else:
+        tried = [d / DEFAULT_MODEL for d in _share_dirs()]
+    for cand in tried:
+        if cand.is_file():
+            return cand, tried
+    return tried[0], tried
+
+
+def load_model(value: str, num_threads: int = 2):
+    """Resolve and load the classifier; ModelLoadError (naming the path) on any problem."""
+    path, tried = resolve_model_path(value)
+    if not path.is_file():
+        where = "" if len(tried) == 1 else " (looked in: " + ", ".join(map(str, tried)) + ")"
+        raise ModelLoadError(f"emotion model not found: {path}{where}")
+    try:
+        return load_classifier(path, num_threads=num_threads)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything else a broken file can raise
+        raise ModelLoadError(f"cannot load emotion model {path}: {type(exc).__name__}: "
+                             f"{exc}") from exc
+
+
+def stamp_seconds(header) -> float:
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
+
+
+class EmotionNode(FerNode):
+    PARAMS = PARAMS
+
+    def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        self.slot: FrameSlot[FaceDetectionArray] = FrameSlot()
+        self._smoother_lock = threading.Lock()
+        init_or_destroy(self, self._setup)
+
+    def _setup(self) -> None:
+        values = self._declare_params(check_params, self._on_params_changed)
+        self.classifier = load_model(values["model_path"], values["num_threads"])
+        self.class_names = list(self.classifier.class_names)
+        self._smoother = self._make_smoother(values)
+        self._pub = self.create_publisher(EmotionArray, "emotions", make_qos("reliable", 5))
+        self._sub = self.create_subscription(
+            FaceDetectionArray, "faces", self._on_faces,
+            make_qos(values["reliability"], values["qos_depth"]),
+            callback_group=ReentrantCallbackGroup())
+        self.get_logger().info(
+            f"classifying {self._sub.topic_name} -> {self._pub.topic_name} with "
+            f"{self.classifier.model_path} ({', '.join(self.class_names)})")
+
+    def _make_smoother(self, values: dict[str, Any]) -> EmotionSmoother:
+        return EmotionSmoother(len(self.class_names),
+                               time_constant_s=float(values["time_constant_s"]),
+                               switch_margin=float(values["switch_margin"]))
+
+    def _on_params_changed(self, changed: dict[str, Any]) -> None:
+        if {"time_constant_s", "switch_margin"} & changed.keys():
+            values = {n: self.param(n) for n in ("time_constant_s", "switch_margin")}
+            with self._smoother_lock:
+                self._smoother = self._make_smoother(values)
+
+    # -- processing ------------------------------------------------------------------------
+    def _on_faces(self, msg: FaceDetectionArray) -> None:
+        self.count("received")
+        self.slot.offer(msg, self._process, lambda exc: self.failed("emotion inference", exc))
+
+    def _process(self, msg: FaceDetectionArray) -> None:
+        if len(msg.crops) != len(msg.faces):
+            self.reject("faces message", f"{len(msg.faces)} faces but {len(msg.crops)} crops")
+            return
+        crops = []
+        for i, crop_msg in enumerate(msg.crops):
+            try:
+                crops.append(image_msg_to_bgr(crop_msg))
+            except ImageEncodingError as exc:
+                self.reject("faces message", f"crop {i}: {exc}")
+                return
+        raw = self.classifier.predict(to_model_input(crops)) if crops else None
+        out = EmotionArray()
+        out.header = copy_header(msg.header)
+        out.class_names = list(self.class_names)
+        out.tracked_ids = list(msg.tracked_ids)
+        stamp_s = stamp_seconds(msg.header)
+        names = self.class_names
+        with self._smoother_lock:
+            smoother = self._smoother
+            for i, face in enumerate(msg.faces):
+                scores = raw[i]
+                raw_index = int(scores.argmax())
+                emo = Emotion()
+                emo.face_id = int(face.id)
+                emo.box = face.box
+                emo.detection_score = float(face.score)
+                emo.raw_label = names[raw_index]
+                emo.raw_confidence = float(scores[raw_index])
+                emo.raw_scores = [float(s) for s in scores]
+                if face.id != 0:
+                    smoothed = smoother.update(int(face.id), stamp_s, scores)
+                    emo.label = names[smoothed.label_index]
+                    emo.confidence = float(smoothed.confidence)
+                    emo.scores = [float(s) for s in smoothed.scores]
+                else:
+                    emo.label, emo.confidence = emo.raw_label, emo.raw_confidence
+                    emo.scores = list(emo.raw_scores)
+                out.faces.append(emo)
+            alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
+            smoother.forget(alive)
+        self._pub.publish(out)
+        self.count("processed")
+        self.count("faces", len(out.faces))
+
+    def stats(self) -> dict[str, Any]:
+        out = super().stats()
+        out["dropped"] = self.slot.stats()["dropped"]
+        return out
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(EmotionNode, args, name="emotion")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
