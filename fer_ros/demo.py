@@ -1,0 +1,229 @@
+"""demo: the whole pipeline on the built-in sample clip, printed and saved.
+
+    demo                                  # sample clip, real time, once
+    demo --fps 60                         # feed faster than real time (frames get dropped)
+    demo --source video.mp4 --output out.avi --detector haar
+
+Runs camera -> face_detector -> emotion -> annotator in one process (see fer_ros.pipeline),
+subscribes to their outputs like any other ROS node would, prints one line per frame::
+
+    1795.123456789  faces: #1 happy 0.82, #2 neutral 0.55
+
+writes the annotated frames to a video file (default demo_output/annotated.avi, MJPG), exits
+when the clip has ended and everything has drained, and prints a summary (frames, frames/s,
+latency from capture to result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n\n")[0])
+    p.add_argument("--source", default="sample", help="camera source (default: the "
+                   "built-in sample clip)")
+    p.add_argument("--output", default="demo_output/annotated.avi",
+                   help="annotated video file ('' = do not write one)")
+    p.add_argument("--params-file", default=None,
+                   help="parameter YAML (default: the package's config/fer_ros.yaml)")
+    p.add_argument("--model", help="emotion model path (.tflite/.keras)")
+    p.add_argument("--detector", choices=("blazeface", "haar"))
+    p.add_argument("--fps", type=float, default=None,
+                   help="camera rate (default: the clip's own; higher = stress test)")
+    p.add_argument("--max-frames", type=int, default=0, help="stop after N frames")
+    p.add_argument("--quiet", action="store_true", help="no per-frame lines")
+    p.add_argument("--threads", type=int, default=4, help="executor threads")
+    return p
+
+
+def percentile(values, q) -> float:
+    return float(np.percentile(np.asarray(values, float), q)) if values else float("nan")
+
+
+class DemoListener:
+    """A plain rclpy node that consumes the pipeline's outputs (as any user code would)."""
+
+    def __init__(self, context, namespace: str, output: str, quiet: bool, out=sys.stdout):
+        from rclpy.node import Node
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import Image
+
+        from fer_ros.msg import EmotionArray
+
+        self.node = Node("demo_listener", namespace=namespace, context=context)
+        qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+        self.node.create_subscription(EmotionArray, "emotions", self.on_emotions, qos)
+        self.node.create_subscription(Image, "image_annotated", self.on_annotated, qos)
+        self.output = Path(output) if output else None
+        self.quiet = quiet
+        self.out = out
+        self.writer = None
+        self.lock = threading.Lock()
+        self.emotion_latency: list[float] = []
+        self.image_latency: list[float] = []
+        self.frames_with_faces = 0
+        self.faces = 0
+        self.labels: dict[str, int] = {}
+        self.written = 0
+        self.first_result = None
+        self.last_result = None
+
+    def _latency(self, header) -> float:
+        now = self.node.get_clock().now().nanoseconds
+        return (now - (header.stamp.sec * 10**9 + header.stamp.nanosec)) / 1e9
+
+    def on_emotions(self, msg) -> None:
+        lat = self._latency(msg.header)
+        now = time.monotonic()
+        with self.lock:
+            self.emotion_latency.append(lat)
+            self.first_result = self.first_result or now
+            self.last_result = now
+            if msg.faces:
+                self.frames_with_faces += 1
+            self.faces += len(msg.faces)
+            for f in msg.faces:
+                self.labels[f.label] = self.labels.get(f.label, 0) + 1
+        if not self.quiet:
+            faces = ", ".join(f"#{f.face_id} {f.label} {f.confidence:.2f}" for f in msg.faces)
+            print(f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}  faces: "
+                  f"{faces or '-'}", file=self.out, flush=True)
+
+    def on_annotated(self, msg) -> None:
+        import cv2
+
+        from fer_ros.ros_image import image_msg_to_bgr
+
+        lat = self._latency(msg.header)
+        with self.lock:
+            self.image_latency.append(lat)
+            if self.output is None:
+                return
+            bgr = image_msg_to_bgr(msg)
+            if self.writer is None:
+                self.output.parent.mkdir(parents=True, exist_ok=True)
+                self.writer = cv2.VideoWriter(str(self.output), cv2.VideoWriter_fourcc(*"MJPG"),
+                                              self.video_fps, (bgr.shape[1], bgr.shape[0]))
+                if not self.writer.isOpened():
+                    print(f"demo: cannot write {self.output}; not saving video",
+                          file=sys.stderr)
+                    self.output = None
+                    return
+            self.writer.write(np.ascontiguousarray(bgr))
+            self.written += 1
+
+    video_fps = 15.0
+
+    def close(self) -> None:
+        with self.lock:
+            if self.writer is not None:
+                self.writer.release()
+                self.writer = None
+        self.node.destroy_node()
+
+
+def summary(stats: dict[str, dict[str, Any]], listener: DemoListener, wall_s: float,
+            camera_reason: str) -> str:
+    cam = stats.get("camera", {})
+    det = stats.get("face_detector", {})
+    emo = stats.get("emotion", {})
+    ann = stats.get("annotator", {})
+    n_res = len(listener.emotion_latency)
+    span = ((listener.last_result - listener.first_result)
+            if listener.first_result and listener.last_result else 0.0)
+    fps = (n_res - 1) / span if n_res > 1 and span > 0 else float("nan")
+    lines = [
+        "",
+        "demo summary",
+        f"  source:     {camera_reason or 'stopped'}",
+        f"  camera:     {cam.get('published', 0)} frames published",
+        f"  detector:   {det.get('processed', 0)} processed, {det.get('dropped', 0)} dropped "
+        f"(stale), {det.get('rejected', 0)} rejected, {det.get('faces', 0)} faces",
+        f"  emotion:    {emo.get('processed', 0)} processed, {emo.get('dropped', 0)} dropped",
+        f"  annotator:  {ann.get('published', 0)} annotated frames"
+        + (f", {listener.written} written to {listener.output}" if listener.output else ""),
+        f"  results:    {n_res} frames ({listener.frames_with_faces} with faces, "
+        f"{listener.faces} faces; labels: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(listener.labels.items(),
+                                                   key=lambda kv: -kv[1])) or "-") + ")",
+        f"  throughput: {fps:.1f} results/s over {span:.1f} s ({wall_s:.1f} s wall in total)",
+        "  latency capture -> emotions:        "
+        f"mean {1e3 * np.mean(listener.emotion_latency or [np.nan]):.0f} ms, "
+        f"p50 {1e3 * percentile(listener.emotion_latency, 50):.0f}, "
+        f"p95 {1e3 * percentile(listener.emotion_latency, 95):.0f}, "
+        f"max {1e3 * max(listener.emotion_latency or [np.nan]):.0f}",
+        "  latency capture -> annotated image: "
+        f"mean {1e3 * np.mean(listener.image_latency or [np.nan]):.0f} ms, "
+        f"p50 {1e3 * percentile(listener.image_latency, 50):.0f}, "
+        f"p95 {1e3 * percentile(listener.image_latency, 95):.0f}, "
+        f"max {1e3 * max(listener.image_latency or [np.nan]):.0f}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from fer_ros.pipeline import split_ros_args
+
+    ours, ros_args = split_ros_args(argv)
+    args = build_arg_parser().parse_args(ours)
+    # A demo stays on this machine unless the user configured discovery otherwise.
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    import rclpy
+
+    from fer_ros.nodes import startup_error_types
+    from fer_ros.pipeline import Pipeline, default_params_file
+
+    params_file = default_params_file() if args.params_file is None else (args.params_file
+                                                                         or None)
+    overrides: dict[str, dict[str, Any]] = {
+        "camera": {"source": args.source, "loop": False, "max_frames": args.max_frames},
+        "face_detector": {}, "emotion": {}, "annotator": {}}
+    if args.fps is not None:
+        overrides["camera"]["fps"] = float(args.fps)
+    if args.model:
+        overrides["emotion"]["model_path"] = args.model
+    if args.detector:
+        overrides["face_detector"]["detector"] = args.detector
+
+    context = rclpy.context.Context()
+    rclpy.init(args=["demo"], context=context)
+    pipeline = listener = None
+    try:
+        try:
+            pipeline = Pipeline(params_file, overrides, context=context, extra_args=ros_args)
+        except startup_error_types() as exc:
+            print(f"demo: cannot start: {exc}", file=sys.stderr)
+            return 1
+        cam = pipeline.camera
+        listener = DemoListener(context, pipeline.camera.get_namespace(), args.output,
+                                args.quiet)
+        listener.video_fps = cam.publish_rate()  # the video plays at the publishing rate
+        t0 = time.monotonic()
+        pipeline.spin(num_threads=args.threads, exit_on_end=True, drain_s=1.0,
+                      extra_subscribers={"emotions": 1, "image_annotated": 1},
+                      extra_nodes=[listener.node])
+        wall = time.monotonic() - t0
+        print(summary(pipeline.stats(), listener, wall, cam.end_reason), flush=True)
+        return 0 if listener.emotion_latency else 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if listener is not None:
+            listener.close()
+        if pipeline is not None:
+            pipeline.destroy()
+        rclpy.try_shutdown(context=context)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,246 @@
+"""pipeline: the four fer_ros nodes in one process, on one MultiThreadedExecutor.
+
+For machines without ``ros2 launch`` (e.g. a PyPI-wheel install). Same parameter file as the
+launch files, plus a few shortcuts::
+
+    pipeline                                   # config/fer_ros.yaml, the sample clip, looping
+    pipeline --source 0                        # first V4L2 camera
+    pipeline --params-file my.yaml --source video.mp4 --no-loop --exit-on-end
+    pipeline --detector haar --model models/emotion_cnn.keras --namespace cam1
+    pipeline --ros-args -r __ns:=/x            # (extra ROS args apply to every node)
+
+The topics are the same as with separate processes (camera/image_raw is image_raw, ...), so
+rqt_image_view / other processes can subscribe while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import rclpy
+from rclpy.parameter import Parameter
+
+from fer_ros.nodes import startup_error_types
+
+NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
+
+
+def default_params_file() -> Path | None:
+    """config/fer_ros.yaml of the installed package (or the source tree), if present."""
+    try:
+        import fer_ros
+
+        path = fer_ros.share_path("config", "fer_ros.yaml")
+        if path.is_file():
+            return path
+    except Exception:  # noqa: BLE001 - no share dir
+        pass
+    path = Path(__file__).resolve().parents[1] / "config" / "fer_ros.yaml"
+    return path if path.is_file() else None
+
+
+def _node_class(name: str):
+    from fer_ros.nodes import NODE_CLASSES
+
+    module, cls, _ = NODE_CLASSES[name]
+    return getattr(__import__(module, fromlist=[cls]), cls)
+
+
+class Pipeline:
+    """camera -> face_detector -> emotion -> annotator, built in one process.
+
+    ``overrides`` maps a node name to {parameter: value}; they win over the params file.
+    ``nodes`` may leave some out (e.g. a test that feeds image_raw itself).
+    """
+
+    def __init__(self, params_file: str | Path | None = None,
+                 overrides: dict[str, dict[str, Any]] | None = None,
+                 namespace: str = "", context=None,
+                 nodes: Iterable[str] = NODE_ORDER, extra_args: list[str] | None = None
+                 ) -> None:
+        self.context = context
+        self.nodes: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        overrides = overrides or {}
+        cli_args: list[str] = []
+        if params_file:
+            if not Path(params_file).is_file():
+                from fer_ros.nodes import StartupError
+
+                raise StartupError(f"parameter file not found: {params_file}")
+            cli_args = ["--ros-args", "--params-file", str(params_file)]
+        if extra_args:
+            cli_args = cli_args + (["--ros-args"] if not cli_args else []) + list(extra_args)
+        try:
+            for name in nodes:
+                params = [Parameter(k, value=v) for k, v in overrides.get(name, {}).items()]
+                self.nodes[name] = _node_class(name)(
+                    name, namespace=namespace, context=context, cli_args=cli_args or None,
+                    parameter_overrides=params)
+        except BaseException:
+            self.destroy()
+            raise
+
+    @property
+    def camera(self):
+        return self.nodes.get("camera")
+
+    def graph_ready(self, extra_subscribers: dict[str, int] | None = None) -> bool:
+        """True when every topic between the nodes has its subscribers connected.
+
+        ``extra_subscribers`` adds outside subscribers to wait for, e.g. {"emotions": 1}.
+        """
+        need: dict[str, int] = {}
+        for topic, readers in (("image_raw", ("face_detector", "annotator")),
+                               ("faces", ("emotion",)), ("emotions", ("annotator",))):
+            need[topic] = sum(1 for r in readers if r in self.nodes)
+        for topic, n in (extra_subscribers or {}).items():
+            need[topic] = need.get(topic, 0) + n
+        any_node = next(iter(self.nodes.values()), None)
+        if any_node is None:
+            return True
+        ns = any_node.get_namespace().rstrip("/")
+        return all(any_node.count_subscribers(f"{ns}/{topic}") >= n
+                   for topic, n in need.items() if n)
+
+    def spin(self, num_threads: int = 4, exit_on_end: bool = False, drain_s: float = 1.0,
+             wait_graph_s: float = 5.0, extra_subscribers: dict[str, int] | None = None,
+             extra_nodes=()) -> None:
+        """Spin in this thread until shutdown, stop(), or (exit_on_end) the source ended.
+
+        The camera is only spun once the other nodes (and ``extra_subscribers``) are
+        connected, at most ``wait_graph_s`` seconds, so the first frames are not lost.
+        With ``exit_on_end`` it returns once the camera has finished and no node's counters
+        changed for ``drain_s`` seconds.
+        """
+        from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+        executor = MultiThreadedExecutor(num_threads=num_threads, context=self.context)
+        for node in list(extra_nodes) + [n for k, n in self.nodes.items() if k != "camera"]:
+            executor.add_node(node)
+        camera_added = self.camera is None
+        deadline = time.monotonic() + wait_graph_s
+        last_stats, quiet_since = None, None
+        try:
+            while not self._stop.is_set() and rclpy.ok(context=self.context):
+                if not camera_added and (self.graph_ready(extra_subscribers)
+                                         or time.monotonic() > deadline):
+                    executor.add_node(self.camera)
+                    camera_added = True
+                executor.spin_once(timeout_sec=0.05)
+                if exit_on_end and camera_added and self.camera is not None \
+                        and self.camera.finished.is_set():
+                    stats = self.stats()
+                    now = time.monotonic()
+                    if stats != last_stats:
+                        last_stats, quiet_since = stats, now
+                    elif now - quiet_since >= drain_s:
+                        break
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        finally:
+            executor.shutdown(timeout_sec=2.0)
+
+    def start(self, num_threads: int = 4) -> None:
+        """Spin in a background thread (for tests and the demo); stop() ends it."""
+        self._thread = threading.Thread(target=self.spin, kwargs={"num_threads": num_threads},
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        return {name: node.stats() for name, node in self.nodes.items()}
+
+    def destroy(self) -> None:
+        self.stop()
+        for node in self.nodes.values():
+            node.destroy_node()
+        self.nodes = {}
+
+
+def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog, description="Run camera, face_detector, emotion and annotator in one "
+        "process. Arguments after --ros-args go to ROS (e.g. -p, -r, --log-level).")
+    p.add_argument("--params-file", default=None,
+                   help="ROS 2 parameter YAML (default: the package's config/fer_ros.yaml; "
+                        "'' for none)")
+    p.add_argument("--source", help="camera source: sample, a device (0, /dev/video0), a video "
+                                    "or image file, or a folder of images")
+    p.add_argument("--model", help="emotion model path (.tflite/.keras, card beside it)")
+    p.add_argument("--detector", choices=("blazeface", "haar"), help="face detector")
+    p.add_argument("--namespace", default="", help="namespace of all nodes and topics")
+    loop = p.add_mutually_exclusive_group()
+    loop.add_argument("--loop", dest="loop", action="store_true", default=None,
+                      help="repeat a finite source")
+    loop.add_argument("--no-loop", dest="loop", action="store_false",
+                      help="stop publishing when a finite source ends")
+    p.add_argument("--fps", type=float, help="camera publish rate (0 = the source's)")
+    p.add_argument("--exit-on-end", action="store_true",
+                   help="exit when the source has ended (needs --no-loop or max_frames)")
+    p.add_argument("--threads", type=int, default=4, help="executor threads (default 4)")
+    return p
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {name: {} for name in NODE_ORDER}
+    if args.source is not None:
+        out["camera"]["source"] = args.source
+    if args.loop is not None:
+        out["camera"]["loop"] = bool(args.loop)
+    if args.fps is not None:
+        out["camera"]["fps"] = float(args.fps)
+    if args.model is not None:
+        out["emotion"]["model_path"] = args.model
+    if args.detector is not None:
+        out["face_detector"]["detector"] = args.detector
+    return out
+
+
+def split_ros_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``argv`` into (our options, ROS arguments after --ros-args)."""
+    if "--ros-args" in argv:
+        i = argv.index("--ros-args")
+        ros = [a for a in argv[i + 1:] if a != "--"]
+        return argv[:i], ros
+    return argv, []
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, ros_args = split_ros_args(argv)
+    args = build_arg_parser().parse_args(ours)
+    params_file = default_params_file() if args.params_file is None else (args.params_file
+                                                                         or None)
+    rclpy.init(args=["pipeline"])
+    pipeline = None
+    try:
+        try:
+            pipeline = Pipeline(params_file, overrides_from_args(args), args.namespace,
+                                extra_args=ros_args)
+        except startup_error_types() as exc:
+            rclpy.logging.get_logger("pipeline").fatal(f"cannot start: {exc}")
+            return 1
+        pipeline.spin(num_threads=args.threads, exit_on_end=args.exit_on_end)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if pipeline is not None:
+            pipeline.destroy()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
