@@ -147,10 +147,10 @@ class Pipeline:
         finally:
             executor.shutdown(timeout_sec=2.0)
 
-    def start(self, num_threads: int = 4) -> None:
-        """Spin in a background thread (for tests and the demo); stop() ends it."""
-        self._thread = threading.Thread(target=self.spin, kwargs={"num_threads": num_threads},
-                                        daemon=True)
+    def start(self, num_threads: int = 4, **spin_kwargs: Any) -> None:
+        """spin() in a background thread (for tests and the demo); stop() ends it."""
+        spin_kwargs["num_threads"] = num_threads
+        self._thread = threading.Thread(target=self.spin, kwargs=spin_kwargs, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
