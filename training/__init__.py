@@ -1,0 +1,1 @@
+"""Training, evaluation and export of the fer_ros emotion CNN."""

@@ -1,0 +1,184 @@
+"""Export a trained run to the files the package ships: `.keras`, `.tflite` and model cards.
+
+    python training/export.py --run runs/reference --data /path/to/images --out models
+
+Writes into --out: <name>.keras (float32, no optimizer state), <name>.tflite (float32), and
+<name>_int8.tflite (dynamic-range int8) only if it loses less than --max-int8-drop points of
+validation accuracy; each with a model card `<file>.json` (class names in output order, input
+spec, training data and recipe, validation accuracy overall and per class, commit, date).
+The run's accuracy.png, loss.png and confusion_matrix.png are copied beside them.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from training.data import load_dataset  # noqa: E402
+from training.evaluate import evaluate  # noqa: E402
+
+FIGURES = ("accuracy.png", "loss.png", "confusion_matrix.png")
+INPUT_SPEC = {"shape": [48, 48, 1], "dtype": "float32", "range": [0, 255],
+              "color": "grayscale", "layout": "NHWC, batch first",
+              "preprocessing": "none outside the model (Rescaling is its first layer)"}
+
+
+def float32_copy(model):
+    """The same network with every layer computing in float32 (undoes mixed precision)."""
+    import keras
+
+    def strip_policies(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "DTypePolicy":
+                return "float32"
+            return {key: strip_policies(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [strip_policies(value) for value in node]
+        return node
+
+    clone = keras.Model.from_config(strip_policies(model.get_config()))
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def to_tflite(model, int8: bool) -> bytes:
+    """Convert a Keras model to a LiteRT flatbuffer (float32, or dynamic-range int8)."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if int8:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def git_commit(repo: Path) -> str:
+    """The commit the repository is at, with '-dirty' if it has uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--",
+                                "training", "fer_ros"], capture_output=True,
+                               text=True).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def max_output_difference(first, second, images: np.ndarray) -> float:
+    """Largest absolute difference between two runners' scores on the same images."""
+    batch = images[..., None].astype(np.float32)
+    return float(np.abs(first(batch) - second(batch)).max())
+
+
+def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict) -> None:
+    """Write `<model file>.json` with the shared card fields and this file's own numbers."""
+    data = model_path.read_bytes()
+    own = dict(card)
+    own.update(
+        file=model_path.name,
+        format="keras" if model_path.suffix == ".keras" else "tflite",
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        validation={
+            "accuracy": round(metrics["accuracy"], 4),
+            "accuracy_with_flip_tta": round(tta_metrics["accuracy"], 4),
+            "num_images": metrics["num_images"],
+            "per_class": metrics["per_class"],
+            "confusion_matrix": metrics["confusion_matrix"],
+        },
+    )
+    Path(str(model_path) + ".json").write_text(json.dumps(own, indent=2) + "\n")
+
+
+def main(argv=None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", required=True, help="training run folder (best.keras inside)")
+    parser.add_argument("--data", required=True, help="dataset with a validation split")
+    parser.add_argument("--out", default="models")
+    parser.add_argument("--name", default="emotion_cnn")
+    parser.add_argument("--max-int8-drop", type=float, default=0.5,
+                        help="ship int8 only if it loses less than this many accuracy points")
+    args = parser.parse_args(argv)
+    import keras
+
+    run, out = Path(args.run), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = json.loads((run / "state.json").read_text())
+    options = state["options"]
+    splits = load_dataset(args.data)
+    validation = splits["validation"]
+    train_counts = splits["train"].class_counts().tolist()
+
+    model = float32_copy(keras.saving.load_model(run / "best.keras"))
+    class_names = json.loads((run / "class_names.json").read_text())
+    card = {
+        "name": args.name,
+        "architecture": "reference CNN (training/model.py make_model): conv 64/3x3, 128/5x5, "
+                        "512/3x3, 512/3x3 (BatchNorm, ReLU, 2x2 max-pool, dropout), "
+                        "dense 256 and 512 (BatchNorm, ReLU, dropout), softmax",
+        "parameters": int(model.count_params()),
+        "class_names": class_names,
+        "input": INPUT_SPEC,
+        "output": f"softmax scores, shape (N, {len(class_names)}), in class_names order",
+        "training": {
+            "data": "face expression recognition folders (FER2013 faces): images/train for "
+                    "training, images/validation for model selection and these numbers",
+            "train_images_per_class": dict(zip(class_names, train_counts)),
+            "recipe": {key: value for key, value in options.items()
+                       if key not in ("data", "out", "verbose", "limit")},
+            "epochs_run": state["epoch"] + 1,
+            "best_epoch": state["best_epoch"] + 1,
+        },
+        "commit": git_commit(Path(__file__).resolve().parent.parent),
+        "date": datetime.date.today().isoformat(),
+    }
+
+    keras_path = out / f"{args.name}.keras"
+    model.save(keras_path)
+    float_path = out / f"{args.name}.tflite"
+    float_path.write_bytes(to_tflite(model, int8=False))
+    int8_path = out / f"{args.name}_int8.tflite"
+    int8_path.write_bytes(to_tflite(model, int8=True))
+
+    results = {path: (evaluate(path, validation), evaluate(path, validation, tta=True))
+               for path in (keras_path, float_path, int8_path)}
+    for path, (metrics, tta) in results.items():
+        print(f"{path.name}: validation accuracy {metrics['accuracy']:.4f} "
+              f"(flip TTA {tta['accuracy']:.4f})")
+
+    from fer_ros.emotion_classifier import open_model
+    card["keras_tflite_max_abs_difference"] = max_output_difference(
+        open_model(keras_path), open_model(float_path), validation.images[:256])
+    print(f"max |keras - tflite| on 256 validation images: "
+          f"{card['keras_tflite_max_abs_difference']:.2e}")
+
+    drop = 100 * (results[float_path][0]["accuracy"] - results[int8_path][0]["accuracy"])
+    shipped = [keras_path, float_path]
+    if drop < args.max_int8_drop:
+        shipped.append(int8_path)
+        print(f"int8 loses {drop:.2f} points: shipped")
+    else:
+        int8_path.unlink()
+        print(f"int8 loses {drop:.2f} points (limit {args.max_int8_drop}): not shipped")
+    for path in shipped:
+        write_card(path, card, *results[path])
+    for figure in FIGURES:
+        if (run / figure).exists():
+            shutil.copy(run / figure, out / figure)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""Train the emotion CNN on a FER2013 dataset; resumable, checkpointed every epoch.
+
+    python training/train.py --data /path/to/face-expression --out runs/reference --epochs 35
+    python training/train.py --out runs/reference --resume       # continue after a stop
+
+Writes into --out: last.keras (every epoch, with optimizer state), best.keras (best validation
+accuracy), history.csv, state.json, and at the end the reports (accuracy.png, loss.png,
+confusion_matrix.png, report.json) of the best model on the validation split.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from training.data import Augmentation, load_dataset  # noqa: E402
+from training.model import make_model  # noqa: E402
+
+HISTORY_FIELDS = ("epoch", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy",
+                  "seconds")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Command-line options; every default is the recipe of the shipped model."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="dataset folder (images/train, images/validation) or "
+                        "fer2013.csv; stored in state.json for --resume")
+    parser.add_argument("--out", required=True, help="run folder for checkpoints and reports")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from last.keras with its stored options")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="number of epochs (default 35; on --resume, extends the run)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--lr-schedule", choices=("cosine", "plateau", "constant"),
+                        default="cosine", help="cosine decay over --epochs, or halve the rate "
+                        "after --plateau-patience epochs without a better validation loss")
+    parser.add_argument("--plateau-patience", type=int, default=3)
+    parser.add_argument("--early-stop-patience", type=int, default=10,
+                        help="stop after this many epochs without better validation accuracy "
+                        "(0 disables)")
+    parser.add_argument("--conv-dropout", type=float, default=0.25)
+    parser.add_argument("--dense-dropout", type=float, default=0.4)
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--l2", type=float, default=0.0)
+    parser.add_argument("--augment", choices=("on", "off"), default="on")
+    parser.add_argument("--class-weight", choices=("none", "balanced", "sqrt"), default="none")
+    parser.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+                        help="mixed_bfloat16 is ~1.7x faster on CPUs with AMX/AVX512-BF16")
+    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--limit", type=int, default=0,
+                        help="use only the first N images of each split (smoke tests)")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                        help="1: progress bar, 2: one line per epoch (for log files)")
+    return parser.parse_args(argv)
+
+
+class AugmentedBatches(keras.utils.PyDataset):
+    """Shuffled, augmented training batches; epoch e always yields the same batches."""
+
+    def __init__(self, images, labels, num_classes, batch_size, augmentation, seed,
+                 start_epoch, sample_weights=None):
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.images, self.labels = images, labels
+        self.num_classes, self.batch_size = num_classes, batch_size
+        self.augmentation, self.seed = augmentation, seed
+        self.sample_weights = sample_weights
+        self.epoch = start_epoch
+        self.order = self._order_for(start_epoch)
+
+    def _order_for(self, epoch):
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.labels))
+
+    def __len__(self):
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __getitem__(self, index):
+        picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        images = self.images[picked]
+        if self.augmentation is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            batch = self.augmentation.apply(images, rng)
+        else:
+            batch = images.astype(np.float32)
+        targets = keras.utils.to_categorical(self.labels[picked], self.num_classes)
+        if self.sample_weights is None:
+            return batch[..., None], targets
+        return batch[..., None], targets, self.sample_weights[self.labels[picked]]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self._order_for(self.epoch)
+
+
+class TrainingControl(keras.callbacks.Callback):
+    """Learning-rate schedule, early stopping, checkpoints and history, all resumable.
+
+    Everything needed to continue after a stop is written each epoch: last.keras (weights and
+    optimizer), state.json (epoch, best scores, patience counters, learning rate) and a row of
+    history.csv.
+    """
+
+    def __init__(self, out_dir: Path, options: dict, state: dict):
+        super().__init__()
+        self.out_dir, self.options, self.state = out_dir, options, state
+        self.epoch_started = 0.0
+
+    def learning_rate_for(self, epoch: int) -> float:
+        base = self.options["learning_rate"]
+        if self.options["lr_schedule"] == "cosine":
+            progress = min(epoch, self.options["epochs"]) / self.options["epochs"]
+            return 1e-5 + (base - 1e-5) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        if self.options["lr_schedule"] == "plateau":
+            return self.state.get("learning_rate", base)
+        return base
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.time()
+        self.model.optimizer.learning_rate.assign(self.learning_rate_for(epoch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        state = self.state
+        learning_rate = float(self.model.optimizer.learning_rate.numpy())
+        if logs["val_accuracy"] > state["best_val_accuracy"]:
+            state.update(best_val_accuracy=float(logs["val_accuracy"]), best_epoch=epoch,
+                         stop_wait=0)
+            self.model.save(self.out_dir / "best.keras")
+        else:
+            state["stop_wait"] += 1
+        if logs["val_loss"] < state["best_val_loss"]:
+            state.update(best_val_loss=float(logs["val_loss"]), plateau_wait=0)
+        else:
+            state["plateau_wait"] += 1
+            if (self.options["lr_schedule"] == "plateau"
+                    and state["plateau_wait"] >= self.options["plateau_patience"]):
+                state["learning_rate"] = max(learning_rate * 0.5, 1e-6)
+                state["plateau_wait"] = 0
+        patience = self.options["early_stop_patience"]
+        if patience and state["stop_wait"] >= patience:
+            self.model.stop_training = True
+            state["stopped_early"] = True
+        state["epoch"] = epoch
+        row = {"epoch": epoch + 1, "learning_rate": learning_rate,
+               "seconds": round(time.time() - self.epoch_started, 1)}
+        row.update({key: float(logs[key]) for key in HISTORY_FIELDS if key in logs})
+        append_history(self.out_dir / "history.csv", row)
+        self.model.save(self.out_dir / "last.keras.tmp.keras")
+        os.replace(self.out_dir / "last.keras.tmp.keras", self.out_dir / "last.keras")
+        write_json_atomic(self.out_dir / "state.json", {"options": self.options, **state})
+
+
+def append_history(path: Path, row: dict) -> None:
+    """Append one epoch's row to history.csv, writing the header on first use."""
+    new_file = not path.exists()
+    with open(path, "a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
+        if new_file:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def write_json_atomic(path: Path, payload: dict) -> None:
+    """Write JSON via a temporary file so a stop mid-write never corrupts it."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    os.replace(tmp, path)
+
+
+def class_weights(counts: np.ndarray, mode: str):
+    """Per-class loss weights (mean 1) or None."""
+    if mode == "none":
+        return None
+    weights = counts.sum() / (len(counts) * np.maximum(counts, 1))
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    return (weights / weights.mean()).astype(np.float32)
+
+
+def load_options_and_state(args: argparse.Namespace, out_dir: Path):
+    """Options from the command line, or from state.json when resuming."""
+    state_path = out_dir / "state.json"
+    if args.resume:
+        if not state_path.exists() or not (out_dir / "last.keras").exists():
+            raise SystemExit(f"--resume: no state.json/last.keras in {out_dir}")
+        saved = json.loads(state_path.read_text())
+        options = saved.pop("options")
+        if args.data:
+            options["data"] = args.data
+        options["verbose"] = args.verbose
+        if args.epochs:
+            options["epochs"] = args.epochs
+        return options, saved
+    if not args.data:
+        raise SystemExit("--data is required for a new run")
+    if state_path.exists():
+        raise SystemExit(f"{out_dir} already holds a run: use --resume or another --out")
+    options = {key: value for key, value in vars(args).items() if key != "resume"}
+    options["epochs"] = args.epochs or 35
+    state = {"epoch": -1, "best_val_accuracy": -1.0, "best_val_loss": float("inf"),
+             "best_epoch": -1, "stop_wait": 0, "plateau_wait": 0,
+             "learning_rate": args.learning_rate, "stopped_early": False}
+    return options, state
+
+
+def main(argv=None) -> int:
+    """Train (or resume), then write the reports of the best checkpoint."""
+    args = parse_args(argv)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options, state = load_options_and_state(args, out_dir)
+    keras.utils.set_random_seed(options["seed"])
+    keras.mixed_precision.set_global_policy(options["precision"])
+
+    splits = load_dataset(options["data"])
+    if "train" not in splits or "validation" not in splits:
+        raise SystemExit(f"{options['data']}: need train and validation splits, "
+                         f"found {sorted(splits)}")
+    train, validation = splits["train"], splits["validation"]
+    if options["limit"]:
+        for split in (train, validation):
+            keep = np.random.default_rng(options["seed"]).permutation(len(split))
+            keep = np.sort(keep[:options["limit"]])
+            split.images, split.labels = split.images[keep], split.labels[keep]
+    num_classes = len(train.class_names)
+    print(f"train: {len(train)} images, validation: {len(validation)}, classes "
+          f"{list(train.class_names)}, skipped files: {train.skipped + validation.skipped}")
+
+    start_epoch = state["epoch"] + 1
+    if args.resume:
+        model = keras.saving.load_model(out_dir / "last.keras")
+        print(f"resuming at epoch {start_epoch + 1} of {options['epochs']}")
+    else:
+        model = make_model(num_classes=num_classes, conv_dropout=options["conv_dropout"],
+                           dense_dropout=options["dense_dropout"],
+                           learning_rate=options["learning_rate"],
+                           label_smoothing=options["label_smoothing"], l2=options["l2"])
+        (out_dir / "class_names.json").write_text(json.dumps(list(train.class_names)))
+
+    done = state.get("stopped_early") or start_epoch >= options["epochs"]
+    if not done:
+        augmentation = Augmentation() if options["augment"] == "on" else None
+        batches = AugmentedBatches(
+            train.images, train.labels, num_classes, options["batch_size"], augmentation,
+            options["seed"], start_epoch,
+            class_weights(train.class_counts(), options["class_weight"]))
+        validation_data = (validation.images[..., None].astype(np.float32),
+                           keras.utils.to_categorical(validation.labels, num_classes))
+        model.fit(batches, validation_data=validation_data, epochs=options["epochs"],
+                  initial_epoch=start_epoch, verbose=options["verbose"],
+                  callbacks=[TrainingControl(out_dir, options, state)])
+
+    from training.report import write_reports
+    best = keras.saving.load_model(out_dir / "best.keras")
+    summary = write_reports(out_dir, best, validation)
+    print(f"best epoch {state['best_epoch'] + 1}: validation accuracy "
+          f"{summary['accuracy']:.4f}; reports in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
