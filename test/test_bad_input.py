@@ -1,0 +1,342 @@
+"""Bad input must not kill a node: malformed images, inconsistent messages, bad models,
+bad sources and bad parameters give clear, counted, throttled errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from conftest import REPO, Collector, composite_frame, spin_until
+from fer_ros.msg import EmotionArray, FaceDetectionArray
+
+RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def image(encoding="bgr8", height=480, width=640, step=None, data=None, sec=1, nanosec=0):
+    msg = Image()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = sec, nanosec
+    msg.header.frame_id = "cam"
+    msg.encoding, msg.height, msg.width = encoding, height, width
+    msg.step = width * 3 if step is None else step
+    msg.data = bytes(msg.step * height) if data is None else data
+    return msg
+
+
+def bad_images():
+    return [
+        ("unknown encoding", image(encoding="weird16", data=bytes(640 * 3 * 480))),
+        ("step/size mismatch", image(step=640 * 3, data=bytes(1000))),
+        ("step too small", image(step=100, data=bytes(100 * 480))),
+        ("zero size", image(height=0, width=0, step=0, data=b"")),
+    ]
+
+
+def run_module(module, *args, timeout=60):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=str(REPO), env=env)
+
+
+# ---------------------------------------------------------------------------- face_detector
+def test_detector_survives_bad_images_and_throttles_the_log(ros_context, executor,
+                                                            helper_node, astronaut_bgr, capfd):
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+
+    node = FaceDetectorNode(context=ros_context, parameter_overrides=[
+        Parameter("log_throttle_s", value=30.0), Parameter("qos_depth", value=10)])
+    executor.add_node(node)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and helper_node.count_publishers("/faces") >= 1)
+    assert spin_until(executor, lambda: node.count_subscribers("/faces") >= 1)
+
+    frame, boxes = composite_frame(astronaut_bgr, [(40, 100)])
+    good = image(data=frame.tobytes(), sec=10)
+    sequence = [("good", good)] + bad_images() + [("good again", image(data=frame.tobytes(),
+                                                                       sec=11))]
+    for k, (what, msg) in enumerate(sequence, start=1):
+        pub.publish(msg)
+        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k
+                          and not node.slot.busy and not node.slot.pending), what
+    assert spin_until(executor, lambda: len(faces.messages) >= 2)
+
+    stats = node.stats()
+    assert stats["rejected"] == len(bad_images())
+    assert stats["processed"] == 2 and stats.get("failed", 0) == 0
+    # only the good frames produced output, with their own stamps
+    assert [m.header.stamp.sec for m in faces.messages] == [10, 11]
+    assert all(len(m.faces) == 1 for m in faces.messages)
+    # throttled: one error line for four rejects within log_throttle_s
+    err = capfd.readouterr().err
+    assert err.count("rejected image") == 1, err
+    assert "weird16" in err
+
+
+def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, helper_node,
+                                                          astronaut_bgr):
+    """Frames arriving while the worker is busy replace each other: no queue builds up."""
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+
+    node = FaceDetectorNode(context=ros_context)
+    frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
+    release = __import__("threading").Event()
+    real = node._detector.detect
+
+    def slow_detect(bgr):
+        release.wait(10)
+        return real(bgr)
+
+    node._detector.detect = slow_detect
+    node.slot.put(image(data=frame.tobytes(), sec=1))
+    # a worker busy on frame 1 (in a thread); offers 2..6 meanwhile must return at once
+    worker = __import__("threading").Thread(target=node.slot.process_pending,
+                                            args=(node._process,))
+    worker.start()
+    assert spin_until(executor, lambda: node.slot.busy, timeout=5)
+    for sec in range(2, 7):
+        node._on_image(image(data=frame.tobytes(), sec=sec))
+    release.set()
+    worker.join(10)
+    stats = node.stats()
+    assert stats["dropped"] == 4           # 2..5 never processed
+    assert stats["processed"] == 2         # 1 and the newest, 6
+    node.destroy_node()
+
+
+# ---------------------------------------------------------------------------- emotion
+def test_emotion_node_rejects_inconsistent_faces_messages(ros_context, executor, helper_node,
+                                                          emotion_model):
+    from fer_ros.msg import FaceDetection
+    from fer_ros.nodes.emotion_node import EmotionNode
+    from fer_ros.ros_image import bgr_to_image_msg
+
+    node = EmotionNode(context=ros_context, parameter_overrides=[
+        Parameter("model_path", value=str(emotion_model))])
+    executor.add_node(node)
+    pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
+    out = Collector(helper_node, EmotionArray, "emotions", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/emotions") >= 1)
+
+    def faces_msg(sec, crops=1, faces=1, crop=None):
+        msg = FaceDetectionArray()
+        msg.header.stamp.sec = sec
+        for i in range(faces):
+            f = FaceDetection()
+            f.id = 1
+            f.box.width = f.box.height = 40
+            msg.faces.append(f)
+        for i in range(crops):
+            msg.crops.append(crop if crop is not None else
+                             bgr_to_image_msg(np.full((40, 40, 3), 120, np.uint8)))
+        return msg
+
+    sequence = [faces_msg(1), faces_msg(2, crops=0),
+                faces_msg(3, crop=image(encoding="nope", height=4, width=4, step=12,
+                                        data=bytes(48))),
+                faces_msg(4, crop=image(height=4, width=4, step=12, data=bytes(7))),
+                faces_msg(5, crops=0, faces=0), faces_msg(6)]
+    for k, msg in enumerate(sequence, start=1):
+        pub.publish(msg)
+        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k
+                          and not node.slot.busy and not node.slot.pending)
+    assert spin_until(executor, lambda: len(out.messages) >= 3)
+    assert node.stats()["rejected"] == 3
+    assert [m.header.stamp.sec for m in out.messages] == [1, 5, 6]
+    assert [len(m.faces) for m in out.messages] == [1, 0, 1]
+
+
+def test_missing_model_fails_at_start_naming_the_path(ros_context, tmp_path):
+    from fer_ros.emotion_classifier import ModelLoadError
+    from fer_ros.nodes.emotion_node import EmotionNode
+
+    missing = tmp_path / "no_such_model.tflite"
+    with pytest.raises(ModelLoadError, match="no_such_model.tflite"):
+        EmotionNode(context=ros_context, parameter_overrides=[
+            Parameter("model_path", value=str(missing))])
+
+
+def test_corrupt_model_fails_at_start_naming_the_path(ros_context, tmp_path, tiny_model):
+    from fer_ros.emotion_classifier import ModelLoadError
+    from fer_ros.nodes.emotion_node import EmotionNode
+
+    bad = tmp_path / "corrupt.tflite"
+    bad.write_bytes(b"this is not a flatbuffer" * 10)
+    Path(str(bad) + ".json").write_text(Path(str(tiny_model) + ".json").read_text())
+    with pytest.raises(ModelLoadError, match="corrupt.tflite"):
+        EmotionNode(context=ros_context, parameter_overrides=[
+            Parameter("model_path", value=str(bad))])
+    # a model without its card: the error names the card it expected
+    nocard = tmp_path / "nocard.tflite"
+    nocard.write_bytes(tiny_model.read_bytes())
+    with pytest.raises(ModelLoadError, match="nocard.tflite.json"):
+        EmotionNode(context=ros_context, parameter_overrides=[
+            Parameter("model_path", value=str(nocard))])
+
+
+def test_emotion_executable_reports_missing_model_without_traceback(tmp_path):
+    missing = tmp_path / "gone" / "emotion.tflite"
+    proc = run_module("fer_ros.nodes.emotion_node", "--ros-args", "-p",
+                      f"model_path:={missing}")
+    assert proc.returncode == 1
+    assert str(missing) in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_model_resolver(tmp_path, monkeypatch):
+    from fer_ros.nodes.emotion_node import resolve_model_path
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"x")
+    assert resolve_model_path(str(model))[0] == model
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model_path("m.tflite")[0] == tmp_path / "m.tflite"
+    # missing relative path: the first candidate (cwd) is reported, all are listed
+    path, tried = resolve_model_path("models/none.tflite")
+    assert path == tmp_path / "models/none.tflite" and len(tried) >= 2
+    # default: models/emotion_cnn.tflite in a share directory (or the source tree)
+    monkeypatch.delenv("FER_ROS_MODEL", raising=False)
+    path, tried = resolve_model_path("")
+    assert path.name == "emotion_cnn.tflite" and path.parent.name == "models"
+    monkeypatch.setenv("FER_ROS_MODEL", str(model))
+    assert resolve_model_path("")[0] == model
+
+
+# ---------------------------------------------------------------------------- camera
+def test_missing_source_fails_at_start_naming_it(ros_context, tmp_path):
+    from fer_ros.frame_sources import SourceError
+    from fer_ros.nodes.camera_node import CameraNode
+
+    with pytest.raises(SourceError, match="missing_clip.mp4"):
+        CameraNode(context=ros_context, parameter_overrides=[
+            Parameter("source", value=str(tmp_path / "missing_clip.mp4"))])
+
+
+def test_camera_executable_reports_bad_source_without_traceback(tmp_path):
+    proc = run_module("fer_ros.nodes.camera_node", "--ros-args", "-p",
+                      f"source:={tmp_path}/nothing.avi")
+    assert proc.returncode == 1
+    assert "nothing.avi" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unreadable_video_ends_cleanly(ros_context, executor, tmp_path):
+    from fer_ros.frame_sources import SourceError
+    from fer_ros.nodes.camera_node import CameraNode
+
+    bad = tmp_path / "broken.avi"
+    bad.write_bytes(b"RIFF" + bytes(2000))
+    try:
+        cam = CameraNode(context=ros_context, parameter_overrides=[
+            Parameter("source", value=str(bad)), Parameter("fps", value=50.0)])
+    except SourceError as exc:          # OpenCV refused to open it: fine, and named
+        assert "broken.avi" in str(exc)
+        return
+    executor.add_node(cam)
+    assert spin_until(executor, cam.finished.is_set, timeout=5)
+    assert "no frames" in cam.end_reason and cam.stats()["published"] == 0
+
+
+# ---------------------------------------------------------------------------- annotator
+def test_frame_matcher_out_of_order_and_unmatched():
+    from fer_ros.nodes.annotator_node import FrameMatcher
+
+    m = FrameMatcher(frame_capacity=3, result_capacity=2)
+    k = lambda s: (s, 0, "cam")  # noqa: E731
+    assert m.add_result(k(1), "r1") is None           # result before its frame
+    assert m.add_frame(k(1), "f1") == ("f1", "r1")
+    for s in (2, 3, 4):
+        assert m.add_frame(k(s), f"f{s}") is None
+    assert m.add_result(k(4), "r4") == ("f4", "r4")   # 2, 3 will never get results
+    assert m.frames_evicted == 2 and not m.frames
+    for s in range(5, 10):
+        m.add_frame(k(s), f"f{s}")
+    assert len(m.frames) == 3 and m.frames_evicted == 4
+    for s in (20, 21, 22):
+        m.add_result(k(s), f"r{s}")
+    assert len(m.results) == 2 and m.results_evicted == 1
+
+
+def test_annotator_ignores_results_without_frames(ros_context, executor, helper_node):
+    from fer_ros.nodes.annotator_node import AnnotatorNode
+
+    node = AnnotatorNode(context=ros_context, parameter_overrides=[
+        Parameter("result_buffer_size", value=2)])
+    executor.add_node(node)
+    pub = helper_node.create_publisher(EmotionArray, "emotions", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1)
+    for sec in range(5):
+        msg = EmotionArray()
+        msg.header.stamp.sec = sec
+        pub.publish(msg)
+    assert spin_until(executor, lambda: node.stats().get("results_received", 0) == 5)
+    stats = node.stats()
+    assert stats.get("published", 0) == 0 and stats["results_unmatched"] == 3
+
+
+# ---------------------------------------------------------------------------- parameters
+def test_runtime_parameter_changes_are_validated(ros_context):
+    from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+
+    det = FaceDetectorNode(context=ros_context)
+    try:
+        bad = det.set_parameters([Parameter("score_threshold", value=2.0)])[0]
+        assert not bad.successful and "score_threshold" in bad.reason
+        ro = det.set_parameters([Parameter("detector", value="haar")])[0]
+        assert not ro.successful
+        assert det.set_parameters([Parameter("max_faces", value=3)])[0].successful
+        assert det.get_parameter("max_faces").value == 3
+        desc = det.describe_parameter("score_threshold")
+        assert desc.description and desc.floating_point_range[0].to_value == 1.0
+        assert det.describe_parameter("detector").read_only
+    finally:
+        det.destroy_node()
+    cam = CameraNode(context=ros_context, parameter_overrides=[
+        Parameter("source", value=str(REPO / "fer_ros" / "data" / "sample_clip.mp4"))])
+    try:
+        assert cam.set_parameters([Parameter("fps", value=5.0)])[0].successful
+        assert cam.publish_rate() == 5.0
+        assert not cam.set_parameters([Parameter("fps", value=-1.0)])[0].successful
+    finally:
+        cam.destroy_node()
+
+
+@pytest.mark.parametrize("module, values, word", [
+    ("camera_node", {"reliability": "sometimes"}, "reliability"),
+    ("camera_node", {"source": "bag:/x"}, "rosbag2_py"),
+    ("camera_node", {"fps": "fast"}, "fps"),
+    ("face_detector_node", {"tracker_iou_threshold": 0.0}, "tracker_iou_threshold"),
+    ("face_detector_node", {"max_faces": True}, "max_faces"),
+    ("emotion_node", {"model_path": "model.onnx"}, "model_path"),
+    ("emotion_node", {"switch_margin": 1.5}, "switch_margin"),
+    ("annotator_node", {"jpeg_quality": 0}, "jpeg_quality"),
+    ("annotator_node", {"no_such_param": 1}, "unknown"),
+])
+def test_pure_check_functions(module, values, word):
+    import importlib
+
+    mod = importlib.import_module(f"fer_ros.nodes.{module}")
+    problems = mod.check_params(values)
+    assert problems and word in " ".join(problems)
+    from fer_ros.parameters import defaults
+
+    assert mod.check_params(defaults(mod.PARAMS)) == []
+
+
+def test_bad_initial_parameter_fails_at_start(ros_context):
+    from fer_ros.nodes import startup_error_types
+    from fer_ros.nodes.camera_node import CameraNode
+
+    with pytest.raises(startup_error_types()) as info:
+        CameraNode(context=ros_context, parameter_overrides=[
+            Parameter("reliability", value="sometimes")])
+    assert "reliability" in str(info.value)
