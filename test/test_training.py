@@ -1,0 +1,182 @@
+"""Training scripts on tiny fixtures made here: loaders, make_model, train/resume, export, evaluate."""
+
+import csv
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
+
+from training import data, evaluate, export, train  # noqa: E402
+from training.model import CLASS_NAMES, make_model  # noqa: E402
+
+
+def write_image(path, value, size=48, channels=1):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shape = (size, size) if channels == 1 else (size, size, channels)
+    cv2.imwrite(str(path), np.full(shape, value, dtype=np.uint8))
+
+
+@pytest.fixture()
+def folder_dataset(tmp_path):
+    """images/{train,validation}/<class>/ with a corrupt file and a wrong-size colour image."""
+    root = tmp_path / "dataset"
+    for split, per_class in (("train", 3), ("validation", 2)):
+        for label, name in enumerate(CLASS_NAMES):
+            for i in range(per_class):
+                write_image(root / "images" / split / name / f"{i}.png", 20 + 30 * label)
+    write_image(root / "images/train/happy/big_colour.png", 200, size=96, channels=3)
+    (root / "images/train/sad/corrupt.jpg").write_bytes(b"not a jpeg at all")
+    (root / "images/train/sad/notes.txt").write_text("ignored: not an image")
+    return root
+
+
+def test_folder_layout_loads_both_splits_and_skips_bad_files(folder_dataset):
+    splits = data.load_dataset(folder_dataset)
+    assert sorted(splits) == ["train", "validation"]
+    train_split = splits["train"]
+    assert train_split.class_names == CLASS_NAMES
+    assert train_split.images.shape == (7 * 3 + 1, 48, 48)
+    assert train_split.images.dtype == np.uint8
+    assert train_split.skipped == 1
+    happy = CLASS_NAMES.index("happy")
+    assert train_split.class_counts()[happy] == 4
+    resized = train_split.images[train_split.labels == happy]
+    assert (resized == 200).all(axis=(1, 2)).sum() == 1
+    assert splits["validation"].class_counts().tolist() == [2] * 7
+
+
+def test_flat_class_folder_is_one_split(folder_dataset):
+    splits = data.load_dataset(folder_dataset / "images" / "validation")
+    assert list(splits) == ["all"]
+    assert len(splits["all"]) == 14
+
+
+def test_fer2013_csv_maps_its_index_order_to_sorted_names(tmp_path):
+    path = tmp_path / "fer2013.csv"
+    rows = [(fer_index, usage) for fer_index in range(7)
+            for usage in ("Training", "PublicTest", "PrivateTest")]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["emotion", "pixels", "Usage"])
+        for fer_index, usage in rows:
+            writer.writerow([fer_index, " ".join([str(10 * fer_index)] * 48 * 48), usage])
+        writer.writerow([3, "1 2 3", "Training"])  # not a square image: skipped
+    splits = data.load_dataset(path)
+    assert sorted(splits) == ["test", "train", "validation"]
+    train_split = splits["train"]
+    assert len(train_split) == 7
+    # FER2013 index 4 is Sad, 6 is Neutral.
+    sad_image = train_split.images[train_split.labels == CLASS_NAMES.index("sad")][0]
+    neutral_image = train_split.images[train_split.labels == CLASS_NAMES.index("neutral")][0]
+    assert sad_image[0, 0] == 40 and neutral_image[0, 0] == 60
+    assert train_split.skipped == 1
+
+
+def test_augmentation_is_seeded_and_keeps_range():
+    images = np.random.default_rng(0).integers(0, 256, (16, 48, 48), dtype=np.uint8)
+    first = data.Augmentation().apply(images, np.random.default_rng(5))
+    second = data.Augmentation().apply(images, np.random.default_rng(5))
+    other = data.Augmentation().apply(images, np.random.default_rng(6))
+    assert first.shape == images.shape and first.dtype == np.float32
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+    assert first.min() >= 0 and first.max() <= 255
+
+
+def expected_parameter_count(num_classes=7):
+    """Parameters of the reference CNN from its definition (convs and denses have no bias)."""
+    total, channels, side = 0, 1, 48
+    for filters, kernel in ((64, 3), (128, 5), (512, 3), (512, 3)):
+        total += kernel * kernel * channels * filters + 4 * filters
+        channels, side = filters, side // 2
+    features = side * side * channels
+    for units in (256, 512):
+        total += features * units + 4 * units
+        features = units
+    return total + features * num_classes + num_classes
+
+
+def test_make_model_matches_the_reference_architecture():
+    model = make_model()
+    assert model.input_shape == (None, 48, 48, 1)
+    assert model.output_shape == (None, 7)
+    assert model.count_params() == expected_parameter_count()
+    assert model.layers[1].__class__.__name__ == "Rescaling"
+    convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size) for c in convs] == [
+        (64, (3, 3)), (128, (5, 5)), (512, (3, 3)), (512, (3, 3))]
+    assert model.optimizer.__class__.__name__ == "Adam"
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    scores = model.predict(np.full((2, 48, 48, 1), 255.0, np.float32), verbose=0)
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_training_writes_checkpoints_history_plots_and_resumes(folder_dataset, tmp_path):
+    out = tmp_path / "run"
+    common = ["--batch-size", "8", "--verbose", "0"]
+    assert train.main(["--data", str(folder_dataset), "--out", str(out), "--epochs", "1"]
+                      + common) == 0
+    for name in ("last.keras", "best.keras", "history.csv", "state.json", "accuracy.png",
+                 "loss.png", "confusion_matrix.png", "report.json"):
+        assert (out / name).is_file(), name
+    with pytest.raises(SystemExit):  # an existing run is never overwritten
+        train.main(["--data", str(folder_dataset), "--out", str(out)] + common)
+    assert train.main(["--out", str(out), "--resume", "--epochs", "2"] + common) == 0
+    with open(out / "history.csv") as handle:
+        epochs = [int(row["epoch"]) for row in csv.DictReader(handle)]
+    assert epochs == [1, 2]
+    state = json.loads((out / "state.json").read_text())
+    assert state["epoch"] == 1 and state["options"]["epochs"] == 2
+    report = json.loads((out / "report.json").read_text())
+    assert report["num_images"] == 14 and report["class_names"] == list(CLASS_NAMES)
+
+
+def intensity_model(centres):
+    """A fixed model that predicts the class whose centre is nearest the mean pixel value."""
+    inputs = keras.Input((48, 48, 1))
+    mean = keras.layers.GlobalAveragePooling2D()(inputs)
+    logits = keras.layers.Dense(len(centres))(mean)
+    model = keras.Model(inputs, keras.layers.Softmax()(logits * 0.05))
+    centres = np.asarray(centres, np.float32)
+    model.layers[2].set_weights([2 * centres[None, :], -centres ** 2])
+    return model
+
+
+def test_export_parity_and_evaluate_json_with_a_known_answer(tmp_path):
+    centres = [20 + 30 * k for k in range(7)]
+    model_path = tmp_path / "intensity.keras"
+    intensity_model(centres).save(model_path)
+    tflite_path = tmp_path / "intensity.tflite"
+    tflite_path.write_bytes(export.to_tflite(keras.saving.load_model(model_path), int8=False))
+    (tmp_path / "intensity.tflite.json").write_text(json.dumps({"class_names": list(CLASS_NAMES)}))
+
+    from fer_ros.emotion_classifier import open_model
+    images = np.random.default_rng(1).integers(0, 256, (32, 48, 48), dtype=np.uint8)
+    assert export.max_output_difference(open_model(model_path), open_model(tflite_path),
+                                        images) < 1e-4
+
+    root = tmp_path / "flat"
+    for label, name in enumerate(CLASS_NAMES):
+        write_image(root / name / "a.png", centres[label])
+        write_image(root / name / "b.png", centres[label])
+    write_image(root / "angry" / "c.png", centres[1])  # an angry face the model calls disgust
+    out_json = tmp_path / "metrics.json"
+    assert evaluate.main(["--data", str(root), "--model", str(tflite_path),
+                          "--json", str(out_json)]) == 0
+    metrics = json.loads(out_json.read_text())
+    assert metrics["num_images"] == 15
+    assert metrics["accuracy"] == pytest.approx(14 / 15)
+    assert metrics["confusion_matrix"][0][:2] == [2, 1]
+    assert metrics["per_class"]["angry"]["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert metrics["per_class"]["disgust"]["precision"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_evaluate_reports_a_missing_model(tmp_path, folder_dataset, capsys):
+    code = evaluate.main(["--data", str(folder_dataset), "--model", str(tmp_path / "none.tflite")])
+    assert code == 2
+    assert "none.tflite" in capsys.readouterr().err
