@@ -27,6 +27,11 @@ from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_s
 from fer_ros.ros_image import (ImageEncodingError, bgr_to_compressed_msg, bgr_to_image_msg,
                                image_msg_to_bgr)
 
+#: topics (relative names) -> message type
+PUBLISHES = {"image_annotated": "sensor_msgs/msg/Image",
+             "image_annotated/compressed": "sensor_msgs/msg/CompressedImage"}
+SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image", "emotions": "fer_ros/msg/EmotionArray"}
+
 PARAMS = (
     ParamSpec("frame_buffer_size", 30, "Recent frames kept while waiting for their emotions "
               "(the oldest is dropped first).", read_only=True, min=1, max=1000),

@@ -26,6 +26,10 @@ from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
 from fer_ros.ros_image import bgr_to_image_msg
 
+#: topics (relative names) -> message type
+PUBLISHES = {"image_raw": "sensor_msgs/msg/Image", "camera_info": "sensor_msgs/msg/CameraInfo"}
+SUBSCRIBES: dict[str, str] = {}
+
 PARAMS = (
     ParamSpec("source", "sample",
               "What to publish: 'sample' (the built-in clip), a V4L2 device index or path "

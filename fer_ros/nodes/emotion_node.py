@@ -31,6 +31,10 @@ from fer_ros.smoothing import EmotionSmoother
 DEFAULT_MODEL = Path("models") / "emotion_cnn.tflite"
 MODEL_ENV = "FER_ROS_MODEL"
 
+#: topics (relative names) -> message type
+PUBLISHES = {"emotions": "fer_ros/msg/EmotionArray"}
+SUBSCRIBES = {"faces": "fer_ros/msg/FaceDetectionArray"}
+
 PARAMS = (
     ParamSpec("model_path", "", "Emotion model (.tflite or .keras) with its card "
               "'<model>.json' beside it. Empty = the shipped models/emotion_cnn.tflite "

@@ -27,6 +27,10 @@ from fer_ros.tracking import FaceTracker
 
 DETECTOR_CHOICES = ("blazeface", "haar")
 
+#: topics (relative names) -> message type
+PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
+SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image"}
+
 PARAMS = (
     ParamSpec("detector", "blazeface", "Face detector: 'blazeface' (MediaPipe BlazeFace, "
               "TFLite) or 'haar' (OpenCV Haar cascade).", read_only=True,
