@@ -1,0 +1,35 @@
+"""The face_detector node alone: image_raw -> faces.
+
+    ros2 launch fer_ros face_detector.launch.py image:=/camera/color/image_raw detector:=haar
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description():
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=PathJoinSubstitution(
+                [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
+            description='ROS 2 parameter file'),
+        DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
+        DeclareLaunchArgument(
+            'detector', default_value='blazeface', choices=['blazeface', 'haar'],
+            description='Face detector'),
+        DeclareLaunchArgument(
+            'image', default_value='image_raw',
+            description='Input image topic (e.g. a camera driver or `ros2 bag play` topic)'),
+        Node(
+            package='fer_ros', executable='face_detector', name='face_detector',
+            namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
+            parameters=[LaunchConfiguration('params_file'),
+                        {'detector': ParameterValue(LaunchConfiguration('detector'),
+                                                    value_type=str)}],
+            remappings=[('image_raw', LaunchConfiguration('image'))]),
+    ])

@@ -1,0 +1,79 @@
+"""Start the whole fer_ros pipeline: camera -> face_detector -> emotion -> annotator.
+
+    ros2 launch fer_ros fer_pipeline.launch.py
+    ros2 launch fer_ros fer_pipeline.launch.py source:=/dev/video0 detector:=haar
+    ros2 launch fer_ros fer_pipeline.launch.py namespace:=cam1 params_file:=/path/my.yaml
+
+Launch arguments win over the parameter file. Each node also has its own launch file
+(camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
+`pipeline` executable runs the same nodes in one process with the same parameter file.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description():
+    params_file = LaunchConfiguration('params_file')
+    namespace = LaunchConfiguration('namespace')
+    source = LaunchConfiguration('source')
+    model = LaunchConfiguration('model')
+    detector = LaunchConfiguration('detector')
+    log_level = LaunchConfiguration('log_level')
+
+    arguments = [
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=PathJoinSubstitution(
+                [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
+            description='ROS 2 parameter file for all nodes'),
+        DeclareLaunchArgument(
+            'namespace', default_value='',
+            description='Namespace of all nodes and topics'),
+        DeclareLaunchArgument(
+            'source', default_value='sample',
+            description="Camera source: 'sample' (built-in clip), a device ('/dev/video0' or "
+                        "'v4l2:0'), a video or image file, or a folder of images"),
+        DeclareLaunchArgument(
+            'model', default_value='',
+            description="Emotion model (.tflite/.keras, card '<model>.json' beside it); "
+                        "'' = the shipped models/emotion_cnn.tflite"),
+        DeclareLaunchArgument(
+            'detector', default_value='blazeface', choices=['blazeface', 'haar'],
+            description='Face detector'),
+        DeclareLaunchArgument(
+            'log_level', default_value='info',
+            description='Log level of all nodes (debug, info, warn, error)'),
+    ]
+
+    ros_args = ['--log-level', log_level]
+    nodes = [
+        Node(
+            package='fer_ros', executable='camera', name='camera',
+            namespace=namespace, output='screen', emulate_tty=True,
+            parameters=[params_file,
+                        {'source': ParameterValue(source, value_type=str)}],
+            ros_arguments=ros_args),
+        Node(
+            package='fer_ros', executable='face_detector', name='face_detector',
+            namespace=namespace, output='screen', emulate_tty=True,
+            parameters=[params_file,
+                        {'detector': ParameterValue(detector, value_type=str)}],
+            ros_arguments=ros_args),
+        Node(
+            package='fer_ros', executable='emotion', name='emotion',
+            namespace=namespace, output='screen', emulate_tty=True,
+            parameters=[params_file,
+                        {'model_path': ParameterValue(model, value_type=str)}],
+            ros_arguments=ros_args),
+        Node(
+            package='fer_ros', executable='annotator', name='annotator',
+            namespace=namespace, output='screen', emulate_tty=True,
+            parameters=[params_file],
+            ros_arguments=ros_args),
+    ]
+    return LaunchDescription(arguments + nodes)
