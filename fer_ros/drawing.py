@@ -1,0 +1,116 @@
+"""Annotate frames with face boxes and emotion labels.  ROS-free.
+
+``draw_faces(bgr, faces)`` returns a new image (the input is never modified) with, for each
+face, a rectangle and a filled caption "label 0.87 #id" in a colour chosen by the label.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Iterable, Optional, Tuple
+
+import cv2
+import numpy as np
+
+__all__ = ["AnnotatedFace", "LABEL_COLORS", "label_color", "caption", "draw_faces"]
+
+
+@dataclass(frozen=True)
+class AnnotatedFace:
+    """What to draw for one face: box (x, y, w, h) in image pixels, label, confidence in
+    [0, 1] (None: not shown), track id (0 or None: not shown)."""
+
+    box: Tuple[int, int, int, int]
+    label: Optional[str] = None
+    confidence: Optional[float] = None
+    face_id: Optional[int] = 0
+
+
+# BGR colours of the usual FER classes
+LABEL_COLORS = {
+    "angry": (0, 0, 230),        # red
+    "disgust": (0, 140, 0),      # green
+    "fear": (170, 0, 170),       # purple
+    "happy": (0, 215, 255),      # yellow
+    "neutral": (200, 200, 200),  # light grey
+    "sad": (230, 120, 0),        # blue
+    "surprise": (0, 140, 255),   # orange
+}
+_PALETTE = [(255, 0, 255), (255, 255, 0), (0, 255, 128), (128, 0, 255), (0, 128, 128),
+            (128, 128, 0), (255, 128, 128), (128, 255, 255)]
+_NO_LABEL_COLOR = (0, 255, 0)
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def label_color(label: Optional[str]) -> Tuple[int, int, int]:
+    """BGR colour of a label: fixed for the usual classes, a stable hash-based one otherwise,
+    green for no label."""
+    if not label:
+        return _NO_LABEL_COLOR
+    key = str(label).strip().lower()
+    if key in LABEL_COLORS:
+        return LABEL_COLORS[key]
+    return _PALETTE[zlib.crc32(key.encode("utf-8")) % len(_PALETTE)]
+
+
+def caption(face) -> str:
+    """The text drawn for a face: "label 0.87 #3" (parts left out when absent)."""
+    parts = []
+    if face.label:
+        parts.append(str(face.label))
+    if face.confidence is not None:
+        parts.append(f"{float(face.confidence):.2f}")
+    if face.face_id:
+        parts.append(f"#{int(face.face_id)}")
+    return " ".join(parts)
+
+
+def _text_color(bg: Tuple[int, int, int]) -> Tuple[int, int, int]:
+    b, g, r = bg
+    luma = 0.114 * b + 0.587 * g + 0.299 * r
+    return (0, 0, 0) if luma > 128 else (255, 255, 255)
+
+
+def draw_faces(bgr: np.ndarray, faces: Iterable) -> np.ndarray:
+    """Return a copy of ``bgr`` with every face's box and caption drawn.
+
+    ``faces``: AnnotatedFace objects (or anything with ``box``, ``label``, ``confidence``
+    and ``face_id`` attributes).  A grey (H, W) input gives a BGR output.  Line width and font
+    size follow the image size; the caption goes above the box, or inside it at the top when
+    there is no room above, and is kept inside the image.
+    """
+    if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8:
+        raise ValueError("draw_faces expects a uint8 numpy image")
+    if bgr.ndim == 2 or (bgr.ndim == 3 and bgr.shape[2] == 1):
+        out = cv2.cvtColor(bgr.reshape(bgr.shape[:2]), cv2.COLOR_GRAY2BGR)
+    elif bgr.ndim == 3 and bgr.shape[2] == 3:
+        out = bgr.copy(order="C")
+    else:
+        raise ValueError(f"draw_faces expects an (H, W, 3) or (H, W) image, got {bgr.shape}")
+    H, W = out.shape[:2]
+    if H == 0 or W == 0:
+        return out
+    short = min(H, W)
+    thickness = max(2, int(round(short / 240)))
+    font_scale = max(0.4, short / 960)
+    font_thick = max(1, int(round(short / 480)))
+    pad = max(2, int(round(short / 160)))
+    for face in faces:
+        x, y, w, h = (int(round(float(v))) for v in face.box)
+        if w <= 0 or h <= 0:
+            continue
+        color = label_color(face.label)
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, thickness, cv2.LINE_8)
+        text = caption(face)
+        if not text:
+            continue
+        (tw, th), base = cv2.getTextSize(text, _FONT, font_scale, font_thick)
+        bw, bh = tw + 2 * pad, th + base + 2 * pad
+        bx = min(max(0, x), max(0, W - bw))
+        by = y - bh if y - bh >= 0 else max(0, y)  # above the box, else inside its top
+        by = min(by, max(0, H - bh))
+        cv2.rectangle(out, (bx, by), (bx + bw - 1, by + bh - 1), color, cv2.FILLED)
+        cv2.putText(out, text, (bx + pad, by + pad + th), _FONT, font_scale,
+                    _text_color(color), font_thick, cv2.LINE_AA)
+    return out
