@@ -209,3 +209,22 @@ def subscription_specs(default_reliability: str = "reliable", default_depth: int
                   "Log counters (received, processed, dropped, rejected) every this many "
                   "seconds; 0 disables.", read_only=True, min=0.0, max=3600.0),
     )
+
+
+def markdown_table(specs: Sequence[ParamSpec]) -> str:
+    """The parameter table of notes/NODES.md (a test checks that the doc contains it)."""
+    rows = ["| parameter | type | default | constraints | description |",
+            "| --- | --- | --- | --- | --- |"]
+    for s in specs:
+        if isinstance(s.default, bool):
+            default = str(s.default).lower()
+        elif isinstance(s.default, str):
+            default = repr(s.default)
+        else:
+            default = str(s.default)
+        constraints = s.constraint_text()
+        if s.read_only:
+            constraints = (constraints + "; " if constraints else "") + "read-only"
+        rows.append(f"| `{s.name}` | {s.type_name} | `{default}` | {constraints} | "
+                    f"{s.description} |")
+    return "\n".join(rows)

@@ -107,6 +107,8 @@ class FerNode(Node):
 
     def failed(self, what: str, exc: BaseException) -> None:
         """Count an unexpected processing failure and log it, throttled."""
+        if not self.context.ok():
+            return  # shutting down: publishing into a closed context fails, nothing to report
         self.count("failed")
         self.get_logger().error(f"{what} failed: {type(exc).__name__}: {exc}",
                                 throttle_duration_sec=self.log_throttle_s)

@@ -44,8 +44,8 @@ PARAMS = (
     ParamSpec("fps", 0.0, "Publish rate in frames/s; 0 = the source's own rate (30 when it "
               "has none, e.g. images).", min=0.0, max=1000.0),
     ParamSpec("frame_id", "camera", "frame_id of the published headers."),
-    ParamSpec("camera_name", "camera", "Camera name (logs; checked against a calibration "
-              "file's camera_name).", read_only=True),
+    ParamSpec("camera_name", "camera", "Camera name (a calibration file for another "
+              "camera_name is reported).", read_only=True),
     ParamSpec("loop", True, "Restart a finite source (file, folder, sample clip) when it "
               "ends; when false the node logs the end and stops publishing."),
     ParamSpec("max_frames", 0, "Stop after publishing this many frames (0 = no limit).",
@@ -141,6 +141,11 @@ class CameraNode(FerNode):
         self._spec = values["source"]
         self._calibration = (load_camera_info(values["camera_info_url"])
                              if values["camera_info_url"] else None)
+        cal_name = self._calibration["camera_name"] if self._calibration else ""
+        if cal_name and cal_name != values["camera_name"]:
+            self.get_logger().warn(f"calibration file is for camera '{cal_name}', this is "
+                                   f"'{values['camera_name']}'")
+        self._calibration_size_warned = False
         self._source = open_source(self._spec, values["width"], values["height"],
                                    values["fps"])
         qos = make_qos(values["reliability"], values["qos_depth"])
@@ -229,6 +234,11 @@ class CameraNode(FerNode):
             info.r = cal["r"]
             info.p = cal["p"]
         else:
+            if cal and not self._calibration_size_warned:
+                self._calibration_size_warned = True
+                self.get_logger().warn(
+                    f"calibration is for {cal['width']}x{cal['height']} but frames are "
+                    f"{image.width}x{image.height}: publishing an uncalibrated camera_info")
             info.distortion_model = "plumb_bob"
             info.d = [0.0] * 5
             info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
