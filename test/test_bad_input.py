@@ -340,3 +340,75 @@ def test_bad_initial_parameter_fails_at_start(ros_context):
         CameraNode(context=ros_context, parameter_overrides=[
             Parameter("reliability", value="sometimes")])
     assert "reliability" in str(info.value)
+
+
+def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, monkeypatch):
+    """A live source that stops delivering is closed and reopened (no real device needed)."""
+    from fer_ros import frame_sources
+    from fer_ros.nodes import camera_node
+
+    opened = []
+
+    class FlakyDevice(frame_sources.FrameSource):
+        live, loopable = True, False
+
+        def __init__(self):
+            super().__init__("camera device 'fake'")
+            self.left = 3
+            opened.append(self)
+
+        def _read_raw(self):
+            if self.left == 0:
+                return None               # unplugged
+            self.left -= 1
+            return np.zeros((24, 32, 3), np.uint8)
+
+        def reopen(self):
+            raise AssertionError("the node opens a new source instead")
+
+    attempts = []
+
+    def fake_open(spec, *args):
+        attempts.append(spec)
+        if len(attempts) == 2:            # the first reconnect attempt fails
+            raise frame_sources.SourceError("camera device 'fake': busy")
+        return FlakyDevice()
+
+    monkeypatch.setattr(camera_node, "open_source", fake_open)
+    images = Collector(helper_node, Image, "image_raw", RELIABLE)
+    cam = camera_node.CameraNode(context=ros_context, parameter_overrides=[
+        Parameter("source", value="0"), Parameter("fps", value=100.0),
+        Parameter("reopen_delay_s", value=0.05)])
+    executor.add_node(cam)
+    assert spin_until(executor, lambda: len(images.messages) >= 6, timeout=10)
+    stats = cam.stats()
+    assert stats["device_failures"] >= 1 and stats["reopened"] >= 1
+    assert len(attempts) >= 3 and not cam.finished.is_set()
+
+
+def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node, tmp_path):
+    from sensor_msgs.msg import CameraInfo
+
+    from fer_ros.frame_sources import SourceError
+    from fer_ros.nodes.camera_node import CameraNode, load_camera_info
+
+    sample = REPO / "fer_ros" / "data" / "sample_clip.mp4"
+    cal = tmp_path / "cal.yaml"
+    cal.write_text("image_width: 640\nimage_height: 480\ncamera_name: camera\n"
+                   "camera_matrix: {rows: 3, cols: 3, data: [500, 0, 320, 0, 500, 240, 0, 0, 1]}\n"
+                   "distortion_model: plumb_bob\n"
+                   "distortion_coefficients: {rows: 1, cols: 5, data: [0.1, 0, 0, 0, 0]}\n")
+    assert load_camera_info(f"file://{cal}")["k"][0] == 500.0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("image_width: 640\n")
+    with pytest.raises(SourceError, match="broken.yaml"):
+        load_camera_info(str(broken))
+    infos = Collector(helper_node, CameraInfo, "camera_info", RELIABLE)
+    cam = CameraNode(context=ros_context, parameter_overrides=[
+        Parameter("source", value=str(sample)), Parameter("max_frames", value=2),
+        Parameter("camera_info_url", value=f"file://{cal}"), Parameter("fps", value=30.0)])
+    executor.add_node(cam)
+    assert spin_until(executor, lambda: len(infos.messages) >= 1, timeout=10)
+    info = infos.messages[0]
+    assert list(info.k) == [500, 0, 320, 0, 500, 240, 0, 0, 1]
+    assert list(info.d)[0] == pytest.approx(0.1) and info.p[0] == 500

@@ -143,7 +143,7 @@ class CameraNode(FerNode):
                              if values["camera_info_url"] else None)
         cal_name = self._calibration["camera_name"] if self._calibration else ""
         if cal_name and cal_name != values["camera_name"]:
-            self.get_logger().warn(f"calibration file is for camera '{cal_name}', this is "
+            self.get_logger().warning(f"calibration file is for camera '{cal_name}', this is "
                                    f"'{values['camera_name']}'")
         self._calibration_size_warned = False
         self._source = open_source(self._spec, values["width"], values["height"],
@@ -194,7 +194,7 @@ class CameraNode(FerNode):
             if have < needed and waited < float(self.param("wait_timeout_s")):
                 return
             if have < needed:
-                self.get_logger().warn(f"only {have} of {needed} subscribers after "
+                self.get_logger().warning(f"only {have} of {needed} subscribers after "
                                        f"{waited:.1f} s; starting anyway")
             self._waiting = False
         if self._source is None and not self._try_reopen_device():
@@ -236,7 +236,7 @@ class CameraNode(FerNode):
         else:
             if cal and not self._calibration_size_warned:
                 self._calibration_size_warned = True
-                self.get_logger().warn(
+                self.get_logger().warning(
                     f"calibration is for {cal['width']}x{cal['height']} but frames are "
                     f"{image.width}x{image.height}: publishing an uncalibrated camera_info")
             info.distortion_model = "plumb_bob"
@@ -252,7 +252,7 @@ class CameraNode(FerNode):
         assert src is not None
         if src.live:
             self.count("device_failures")
-            self.get_logger().warn(
+            self.get_logger().warning(
                 f"{src.description} stopped delivering frames after {self._published} "
                 f"published; reopening every {self.param('reopen_delay_s')} s")
             src.close()
@@ -287,7 +287,7 @@ class CameraNode(FerNode):
             self._source = open_source(self._spec, int(self.param("width")),
                                        int(self.param("height")), float(self.param("fps")))
         except SourceError as exc:
-            self.get_logger().warn(f"reopen failed: {exc}",
+            self.get_logger().warning(f"reopen failed: {exc}",
                                    throttle_duration_sec=max(self.log_throttle_s, 0.001))
             self._reopen_at = time.monotonic() + float(self.param("reopen_delay_s"))
             return False
