@@ -62,7 +62,17 @@ _ASTRONAUT_SIZE = 512
 
 
 def sample_clip_path() -> pathlib.Path:
-    """Path of the built-in sample clip (inside the installed package)."""
+    """Path of the built-in sample clip (inside the installed package).
+
+    fer_ros's ``__path__`` may span the source checkout and the installed copy; the first one
+    holding the clip wins.  If none does, the (missing) path in the package is returned.
+    """
+    import fer_ros
+
+    for entry in getattr(fer_ros, "__path__", []):
+        cand = pathlib.Path(entry) / "data" / SAMPLE_CLIP_NAME
+        if cand.is_file():
+            return cand
     return pathlib.Path(str(importlib.resources.files("fer_ros") / "data" / SAMPLE_CLIP_NAME))
 
 
