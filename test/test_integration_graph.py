@@ -7,8 +7,7 @@ what comes out on faces, emotions, image_annotated(/compressed) and camera_info.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import re
 
 import cv2
 import numpy as np
@@ -246,3 +245,73 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
             assert max((iou(box, f) for f in found), default=0) > 0.5, (i, box, found)
             matched += 1
     assert matched >= n // 2
+
+
+def test_pipeline_arguments_map_to_node_parameters():
+    from fer_ros.pipeline import build_arg_parser, overrides_from_args, split_ros_args
+
+    ours, ros = split_ros_args(["--source", "0", "--no-loop", "--detector", "haar",
+                                "--model", "m.tflite", "--fps", "7", "--ros-args", "-p",
+                                "max_frames:=5"])
+    assert ros == ["-p", "max_frames:=5"]
+    over = overrides_from_args(build_arg_parser().parse_args(ours))
+    assert over["camera"] == {"source": "0", "loop": False, "fps": 7.0}
+    assert over["face_detector"] == {"detector": "haar"}
+    assert over["emotion"] == {"model_path": "m.tflite"}
+    assert over["annotator"] == {}
+    plain = overrides_from_args(build_arg_parser().parse_args([]))
+    assert all(v == {} for v in plain.values())   # the params file decides
+
+
+def test_pipeline_namespace_and_params_file(ros_context, tmp_path):
+    from fer_ros.pipeline import Pipeline
+
+    params = tmp_path / "p.yaml"
+    params.write_text("/**/camera:\n  ros__parameters:\n    frame_id: from_file\n"
+                      "    fps: 7.0\n/**/face_detector:\n  ros__parameters:\n"
+                      "    max_faces: 3\n")
+    pipe = Pipeline(params, {"camera": {"fps": 9.0}}, namespace="cam1", context=ros_context,
+                    nodes=("camera", "face_detector"))
+    try:
+        cam, det = pipe.nodes["camera"], pipe.nodes["face_detector"]
+        assert cam.get_fully_qualified_name() == "/cam1/camera"
+        assert cam.param("frame_id") == "from_file"      # from the file
+        assert cam.param("fps") == 9.0                    # override wins over the file
+        assert det.param("max_faces") == 3
+        assert det.count_publishers("/cam1/image_raw") == 1
+    finally:
+        pipe.destroy()
+
+
+def test_pipeline_missing_params_file_is_a_clear_error(ros_context, tmp_path):
+    from fer_ros.nodes import StartupError
+    from fer_ros.pipeline import Pipeline
+
+    with pytest.raises(StartupError, match="nope.yaml"):
+        Pipeline(tmp_path / "nope.yaml", context=ros_context)
+
+
+def test_demo_runs_to_the_end_and_writes_a_video(tmp_path, emotion_model):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "annotated.avi"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "fer_ros.demo", "--max-frames", "12", "--fps", "20",
+         "--output", str(out), "--model", str(emotion_model)],
+        capture_output=True, text=True, timeout=120, cwd=str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [ln for ln in proc.stdout.splitlines() if "faces:" in ln]
+    assert 6 <= len(lines) <= 12
+    assert any(re.search(r"#\d+ \w+ \d\.\d\d", ln) for ln in lines)
+    assert "demo summary" in proc.stdout and "12 frames published" in proc.stdout
+    assert "latency capture -> emotions" in proc.stdout
+    cap = cv2.VideoCapture(str(out))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == len(lines)
