@@ -73,7 +73,9 @@ def _share_dirs() -> list[Path]:
     except Exception:  # noqa: BLE001 - no share dir found
         pass
     dirs.append(Path(sys.prefix) / "share" / "fer_ros")
-    dirs.append(Path(__file__).resolve().parents[2])   # source checkout (repo root)
+    repo = Path(__file__).resolve().parents[2]           # source checkout (repo root)
+    if (repo / "package.xml").is_file():
+        dirs.append(repo)
     seen, out = set(), []
     for d in dirs:
         key = str(d)
