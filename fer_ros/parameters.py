@@ -203,7 +203,7 @@ def subscription_specs(default_reliability: str = "reliable", default_depth: int
                   read_only=True, min=1, max=100),
         ParamSpec("log_throttle_s", 5.0,
                   "Minimum seconds between two repeated warnings/errors of the same kind "
-                  "(e.g. rejected input). rclpy cannot change a throttle at run time, hence read-only.",
+                  "(e.g. rejected input); read-only as rclpy cannot change a throttle.",
                   read_only=True, min=0.0, max=3600.0),
         ParamSpec("stats_period_s", 0.0,
                   "Log counters (received, processed, dropped, rejected) every this many "

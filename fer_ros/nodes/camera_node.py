@@ -144,7 +144,7 @@ class CameraNode(FerNode):
         cal_name = self._calibration["camera_name"] if self._calibration else ""
         if cal_name and cal_name != values["camera_name"]:
             self.get_logger().warning(f"calibration file is for camera '{cal_name}', this is "
-                                   f"'{values['camera_name']}'")
+                                      f"'{values['camera_name']}'")
         self._calibration_size_warned = False
         self._source = open_source(self._spec, values["width"], values["height"],
                                    values["fps"])
@@ -195,7 +195,7 @@ class CameraNode(FerNode):
                 return
             if have < needed:
                 self.get_logger().warning(f"only {have} of {needed} subscribers after "
-                                       f"{waited:.1f} s; starting anyway")
+                                          f"{waited:.1f} s; starting anyway")
             self._waiting = False
         if self._source is None and not self._try_reopen_device():
             return
@@ -288,7 +288,7 @@ class CameraNode(FerNode):
                                        int(self.param("height")), float(self.param("fps")))
         except SourceError as exc:
             self.get_logger().warning(f"reopen failed: {exc}",
-                                   throttle_duration_sec=max(self.log_throttle_s, 0.001))
+                                      throttle_duration_sec=max(self.log_throttle_s, 0.001))
             self._reopen_at = time.monotonic() + float(self.param("reopen_delay_s"))
             return False
         self.count("reopened")
