@@ -191,14 +191,19 @@ def _ssd_anchor_centres(cfg: _SsdConfig, in_h: int, in_w: int) -> np.ndarray:
     return np.concatenate(out, axis=0).astype(np.float32)
 
 
-def _overlap(a, b) -> float:
-    """Intersection over the smaller box's area (1.0 when one box contains the other)."""
+def _is_duplicate(a, b, iou_threshold: float) -> bool:
+    """Boxes (x0, y0, x1, y1) overlap by IoU > iou_threshold, or one lies mostly (> 70 %)
+    inside the other."""
     iw = min(a[2], b[2]) - max(a[0], b[0])
     ih = min(a[3], b[3]) - max(a[1], b[1])
     if iw <= 0 or ih <= 0:
-        return 0.0
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(iw * ih / small) if small > 0 else 0.0
+        return False
+    inter = iw * ih
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    if inter > iou_threshold * (area_a + area_b - inter):
+        return True
+    return inter > 0.7 * min(area_a, area_b)
 
 
 def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
@@ -231,7 +236,7 @@ def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
         blended = (boxes[cluster] * w[:, None]).sum(axis=0) / w.sum()
         alive &= ~cluster
         # blending can move a weaker cluster onto an earlier output: drop such duplicates
-        if any(_overlap(blended, b) > iou_threshold for b in out_b):
+        if any(_is_duplicate(blended, b, iou_threshold) for b in out_b):
             continue
         out_b.append(blended)
         out_s.append(scores[i])

@@ -375,3 +375,14 @@ def test_sample_clip_haar_finds_the_large_faces(haar):
                 required += 1
                 found += any(close_to(d, t.box, 0.3, 0.4) for d in haar.detect(frame))
     assert found >= 0.8 * required
+
+
+def test_weighted_nms_keeps_adjacent_faces_but_drops_contained_duplicates():
+    # two neighbouring faces whose boxes touch (IoU ~0.14): both kept
+    boxes = np.array([[0, 0, 40, 40], [30, 0, 70, 40]], np.float32)
+    _, s = _weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
+    assert len(s) == 2
+    # a small box inside a big one (blending artefact): dropped
+    boxes = np.array([[0, 0, 100, 100], [40, 40, 70, 70]], np.float32)
+    _, s = _weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
+    assert list(s) == pytest.approx([0.9])
