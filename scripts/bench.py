@@ -355,8 +355,9 @@ def node_commands(spec: RunSpec) -> dict[str, list[str]]:
 class GraphRun:
     """Starts a run's processes and the measuring node; measures; stops everything."""
 
-    def __init__(self, spec: RunSpec, log_dir: Path) -> None:
+    def __init__(self, spec: RunSpec, log_dir: Path, sample_interval: float = 0.5) -> None:
         self.spec = spec
+        self.sample_interval = sample_interval
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen] = {}
         self._logs: dict[str, Any] = {}
@@ -404,7 +405,7 @@ class GraphRun:
     def start(self, ready_timeout: float = 120.0) -> None:
         """Launch the graph and return once the first EmotionArray has arrived."""
         self.measurer = Measurer(self.spec.namespace, self.spec.annotated)
-        self.sampler.start(interval_s=0.5)
+        self.sampler.start(interval_s=self.sample_interval)
         cmds = node_commands(self.spec)
         if self.spec.mode == "pipeline":
             self._launch("pipeline", cmds["pipeline"])
