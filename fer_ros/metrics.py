@@ -184,6 +184,10 @@ class StageTimes:
         """How many frames (stamps in [t0_ns, t1_ns)) were seen on ``topic``."""
         return sum(1 for _, e in self._select(t0_ns, t1_ns) if topic in e)
 
+    def count(self, t0_ns: int | None = None, t1_ns: int | None = None) -> int:
+        """How many frames (stamps in [t0_ns, t1_ns)) were seen on any topic."""
+        return len(self._select(t0_ns, t1_ns))
+
     def stage_latencies(self, frm: str, to: str, t0_ns: int | None = None,
                         t1_ns: int | None = None) -> list[float]:
         out = []
@@ -194,11 +198,12 @@ class StageTimes:
                 out.append((b - a) / 1e9)
         return out
 
-    def missing(self, have: str, lack: str, t0_ns: int | None = None,
+    def missing(self, have: str | None, lack: str, t0_ns: int | None = None,
                 t1_ns: int | None = None) -> int:
-        """Frames seen on ``have`` but never on ``lack`` (e.g. camera_info but no emotions:
-        a dropped frame)."""
-        return sum(1 for _, e in self._select(t0_ns, t1_ns) if have in e and lack not in e)
+        """Frames seen on ``have`` (None: on any topic) but never on ``lack`` (e.g. camera_info
+        but no emotions: a dropped frame)."""
+        return sum(1 for _, e in self._select(t0_ns, t1_ns)
+                   if (have is None or have in e) and lack not in e)
 
 
 # ------------------------------------------------------------------------------ processes
@@ -213,6 +218,7 @@ class ProcSample:
 @dataclass
 class _Tracked:
     pid: int
+    children: bool = True
     samples: list[ProcSample] = field(default_factory=list)
 
 
@@ -238,20 +244,22 @@ class ProcessSampler:
         for name, pid in (pids or {}).items():
             self.add(name, pid)
 
-    def add(self, name: str, pid: int) -> None:
+    def add(self, name: str, pid: int, children: bool = True) -> None:
+        """Track ``pid`` as ``name``; ``children=False`` leaves its child processes out (e.g.
+        the benchmark process itself, whose children are the measured nodes)."""
         with self._lock:
-            self._procs[name] = _Tracked(int(pid))
+            self._procs[name] = _Tracked(int(pid), bool(children))
 
     @property
     def names(self) -> list[str]:
         with self._lock:
             return list(self._procs)
 
-    def _measure(self, pid: int) -> tuple[int, float] | None:
+    def _measure(self, pid: int, children: bool = True) -> tuple[int, float] | None:
         ps = self._psutil
         try:
             proc = ps.Process(pid)
-            procs = [proc] + proc.children(recursive=True)
+            procs = [proc] + (proc.children(recursive=True) if children else [])
         except (ps.NoSuchProcess, ps.ZombieProcess, ps.AccessDenied):
             return None
         rss, cpu = 0, 0.0
@@ -274,7 +282,7 @@ class ProcessSampler:
             items = list(self._procs.items())
         out = {}
         for name, tracked in items:
-            m = self._measure(tracked.pid)
+            m = self._measure(tracked.pid, tracked.children)
             if m is None:
                 last = tracked.samples[-1] if tracked.samples else ProcSample(now, 0, 0.0)
                 s = ProcSample(now, last.rss, last.cpu_s, alive=False)

@@ -105,9 +105,9 @@ def evaluate(run: GraphRun, wall0: float, mono0: float, start_s: float, end_s: f
     for a, b in metrics.window_edges(start_s, end_s, window_s):
         t0, t1 = int((wall0 + a) * 1e9), int((wall0 + b) * 1e9)
         lat = metrics.latency_summary(st.stage_latencies(S, "emotions", t0, t1))
-        cam = st.frames("camera", t0, t1)
+        cam = st.count(t0, t1)
         w = {"t0_s": a, "t1_s": b, "fps": lat["n"] / (b - a), "camera_fps": cam / (b - a),
-             "dropped": st.missing("camera", "emotions", t0, t1),
+             "dropped": st.missing(None, "emotions", t0, t1),
              "p50_ms": lat["p50_ms"], "p95_ms": lat["p95_ms"], "p99_ms": lat["p99_ms"],
              "rss_mib": {}}
         for name in run.sampler.names:

@@ -145,6 +145,12 @@ def test_stage_times_give_per_stage_latency_and_drops():
     assert st.frames("camera_info") == 10
     assert st.frames("emotions") == 8
     assert st.missing("camera_info", "emotions") == 2
+    assert st.count() == 10
+    # a frame whose camera_info the measuring node missed still counts as published
+    st.record("emotions", 5_000 * ms, 5_000 * ms + 15 * ms)
+    assert st.count() == 11 and st.frames("camera_info") == 10
+    assert st.missing(None, "emotions") == 2
+    assert st.missing("emotions", "camera_info") == 1
     cam_faces = st.stage_latencies(StageTimes.STAMP, "faces")
     assert len(cam_faces) == 8 and all(v == pytest.approx(0.012) for v in cam_faces)
     assert all(v == pytest.approx(0.003) for v in st.stage_latencies("faces", "emotions"))
@@ -154,6 +160,7 @@ def test_stage_times_give_per_stage_latency_and_drops():
     # restricted to stamps in a window: frames 0..4 -> one drop
     t1 = 1_000 * ms + 5 * 33 * ms
     assert st.frames("camera_info", None, t1) == 5
+    assert st.count(None, t1) == 5
     assert st.missing("camera_info", "emotions", None, t1) == 1
 
 
@@ -236,6 +243,30 @@ def test_process_sampler_cpu_percent_tells_busy_from_idle():
         for p in (busy, idle):
             p.kill()
             p.wait()
+
+
+def test_process_sampler_counts_children_unless_told_not_to():
+    # a parent that starts a child allocating ~120 MB: the child's RSS counts for the parent
+    # only with children=True (the default; e.g. a launcher), not with children=False
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import subprocess, sys; c = subprocess.Popen([sys.executable, '-c', sys.argv[1], "
+         "'alloc'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True); "
+         "print(c.stdout.readline().strip(), flush=True); c.stdin.write('\\n'); "
+         "c.stdin.flush(); print(c.stdout.readline().strip(), flush=True); "
+         "sys.stdin.readline(); c.kill()", CHILD],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        assert parent.stdout.readline().strip() == "allocated"
+        sampler = ProcessSampler()
+        sampler.add("with", parent.pid)
+        sampler.add("without", parent.pid, children=False)
+        s = sampler.sample()
+        assert s["with"].rss - s["without"].rss >= 100 * 1024 * 1024
+    finally:
+        parent.kill()
+        parent.wait()
 
 
 # ------------------------------------------------------------------------------ soak criteria
