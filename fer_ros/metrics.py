@@ -355,12 +355,17 @@ def rss_growth(series: Sequence[tuple[float, float]], start: float, end: float,
     """
     first = [r for t, r in series if start <= t < start + span_s]
     last = [r for t, r in series if end - span_s <= t <= end]
+    inside = [(t, r) for t, r in series if start <= t <= end]
+    slope = NAN
+    if len(inside) >= 3 and inside[-1][0] > inside[0][0]:
+        ts = np.array([t for t, _ in inside], float)
+        slope = float(np.polyfit(ts - ts[0], np.array([r for _, r in inside], float), 1)[0])
     if not first or not last:
-        return {"baseline": NAN, "final": NAN, "growth": NAN, "n_first": len(first),
-                "n_last": len(last)}
+        return {"baseline": NAN, "final": NAN, "growth": NAN, "slope_per_s": slope,
+                "n_first": len(first), "n_last": len(last)}
     base, final = float(np.median(first)), float(np.median(last))
     return {"baseline": base, "final": final,
-            "growth": final / base - 1.0 if base > 0 else NAN,
+            "growth": final / base - 1.0 if base > 0 else NAN, "slope_per_s": slope,
             "n_first": len(first), "n_last": len(last)}
 
 

@@ -104,7 +104,7 @@ def grid_clip(faces: int, out_dir: Path = OUT_DIR / "clips", fps: int = CLIP_FPS
     out_dir.mkdir(parents=True, exist_ok=True)
     log(f"rendering {path} ...")
     scene = sample_clip.grid_scene(faces, seconds, fps)
-    tmp = path.with_suffix(".tmp.mp4")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mp4")
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                              sample_clip.FRAME_SIZE)
     if not writer.isOpened():

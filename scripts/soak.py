@@ -15,7 +15,7 @@ follows the content, and windows that are not a multiple of the cycle see that a
 stamp); psutil samples every process's RSS once per ``--sample-interval``.
 
 ``--seconds`` counts from the first result.  The first ``--warmup`` seconds (default 10 % of
-the run, 5..30 s) are excluded; the rest is cut into windows (``--window``, default 60 s, or
+the run, 10..30 s) are excluded; the rest is cut into windows (``--window``, default 60 s, or
 a sixth of the measured time for runs shorter than 6 minutes).  Printed: per window the
 delivered frames/s, p50/p95 latency and every process's RSS; then the verdict.
 
@@ -49,7 +49,7 @@ MIB = 2**20
 
 
 def default_warmup(seconds: float) -> float:
-    return min(30.0, max(5.0, 0.1 * seconds))
+    return min(30.0, max(10.0, 0.1 * seconds), 0.5 * seconds)
 
 
 def default_window(measured_s: float) -> float:
@@ -69,7 +69,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
                          "(the built-in clip) or a video file / device / folder")
     ap.add_argument("--faces", type=int, default=1, help="faces of the 'auto' clip (default 1)")
     ap.add_argument("--warmup", type=float, default=None,
-                    help="seconds excluded at the start (default 10%% of --seconds, 5..30)")
+                    help="seconds excluded at the start (default 10%% of --seconds, 10..30)")
     ap.add_argument("--window", type=float, default=None,
                     help="latency/RSS window in seconds (default 60, or measured/6 if shorter)")
     ap.add_argument("--model", default=None, help="emotion model for the graph (.tflite/.keras; "
@@ -122,6 +122,7 @@ def evaluate(run: GraphRun, wall0: float, mono0: float, start_s: float, end_s: f
                                window_s)
         rss[name] = {"baseline_mib": g["baseline"] / MIB, "final_mib": g["final"] / MIB,
                      "growth_percent": 100 * g["growth"],
+                     "trend_mib_per_min": 60 * g["slope_per_s"] / MIB,
                      "max_mib": run.sampler.rss_stats(name)["max_mib"],
                      "cpu_percent": run.sampler.cpu_percent(name, mono0 + start_s,
                                                             mono0 + end_s)}
@@ -172,10 +173,11 @@ def print_report(res: dict[str, Any]) -> None:
     print(metrics.format_table(rows, ["window s", "cam fps", "out fps", "dropped", "p50",
                                       "p95", "p99"] + [f"{n} RSS" for n in names]))
     rows = [[n, r["baseline_mib"], r["final_mib"], f"{r['growth_percent']:+.2f}",
-             r["max_mib"], r["cpu_percent"]] for n, r in res["rss"].items()]
+             f"{r['trend_mib_per_min']:+.2f}", r["max_mib"], r["cpu_percent"]]
+            for n, r in res["rss"].items()]
     print()
     print(metrics.format_table(rows, ["process", "RSS first MiB", "RSS last MiB", "growth %",
-                                      "max MiB", "CPU %"]))
+                                      "trend MiB/min", "max MiB", "CPU %"]))
     d = res["p95_drift"]
     L = res["latency"]
     print(f"\nlatency over the measured span: p50 {L['p50_ms']:.1f} / p95 {L['p95_ms']:.1f} / "

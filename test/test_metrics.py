@@ -280,6 +280,12 @@ def test_rss_growth_uses_medians_after_warm_up():
     assert g["baseline"] == 500 * mib
     assert g["final"] == 520 * mib
     assert g["growth"] == pytest.approx(0.04)
+    # a steady creep of 1 KiB/s shows in the slope
+    creep = [(t, 100 * mib + 1024 * t) for t in range(0, 600)]
+    g = rss_growth(creep, start=30, end=599, span_s=60)
+    assert g["slope_per_s"] == pytest.approx(1024.0)
+    assert g["growth"] == pytest.approx((100 * mib + 1024 * 569.5) / (100 * mib + 1024 * 59.5)
+                                        - 1, rel=0.02)
     empty = rss_growth(series, start=1000, end=1100, span_s=10)
     assert math.isnan(empty["growth"])
 
