@@ -618,8 +618,8 @@ def profile_graph(spec: RunSpec, log_dir: Path, py_spy: str, rate_hz: int = 100,
             spies[name] = (f, subprocess.Popen(
                 [py_spy, "record", "--pid", str(p.pid), "--duration", str(int(spec.seconds)),
                  "--rate", str(rate_hz), "--format", "raw", "--output", str(f),
-                 "--nonblocking"] + (["--gil"] if gil else []), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                text=True))
+                 "--nonblocking"] + (["--gil"] if gil else []),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
         t0, m0 = time.time_ns(), time.monotonic()
         for name, (f, sp) in spies.items():
             try:
@@ -735,7 +735,7 @@ def bench_components(clips: dict[int, Path], models: dict[str, Path], seconds: f
                 "size_mib": path.stat().st_size / 2**20})
             log(f"  classifier {kind:6s} batch {len(b)}: "
                 f"{out['classifiers'][-1]['per_face']['median_ms']:.2f} ms/face")
-        del clf
+        clf = None  # free the model before the next one is loaded
 
     # -- conversions the nodes do per frame
     from rclpy.serialization import deserialize_message, serialize_message

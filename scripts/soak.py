@@ -11,8 +11,9 @@ looped.  The default source is a rendered grid clip with ``--faces`` faces (as i
 20 s, so it also exercises the rewind path): its content hardly changes, so the latency is
 stationary and a drift means the graph slowed down.  (The built-in sample clip, ``--source
 sample``, mixes close-ups, small faces and face-free frames in a 12 s cycle: its latency
-follows the content, and windows that are not a multiple of the cycle see that as noise.)  A measuring node records every EmotionArray (latency = DDS receive time - capture
-stamp); psutil samples every process's RSS once per ``--sample-interval``.
+follows the content, and windows that are not a multiple of the cycle see that as noise.)
+A measuring node records every EmotionArray (latency = DDS receive time - capture stamp);
+psutil samples every process's RSS once per ``--sample-interval``.
 
 ``--seconds`` counts from the first result.  The first ``--warmup`` seconds (default 10 % of
 the run, 10..30 s) are excluded; the rest is cut into windows (``--window``, default 60 s, or
@@ -41,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench  # noqa: E402  (sets ROS_DOMAIN_ID / discovery range before rclpy is imported)
-from bench import REPO, GraphRun, RunSpec, log  # noqa: E402
+from bench import GraphRun, RunSpec, log  # noqa: E402
 
 from fer_ros import metrics  # noqa: E402
 
