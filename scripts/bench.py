@@ -86,6 +86,19 @@ TARGET_FPS_SEVERAL = 30.0    # for 5 (and more) faces
 TARGET_P95_MS = 25.0
 
 
+def git_describe() -> str:
+    """Commit of the checkout the nodes run from (+ "-dirty" with local changes)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                                capture_output=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO, text=True, capture_output=True,
+                               timeout=10).stdout.strip()
+        return (commit or "unknown") + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -811,7 +824,8 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"\nmachine: {m['cpu_model']}, {m.get('physical_cores')} cores / "
           f"{m['logical_cpus']} logical CPUs, {m.get('memory_gib')} GiB, {m['system']}, "
           f"Python {m['python']}; load average at start {m.get('load_average')}")
-    print(f"model: {report['models_from']}  graph model: {report.get('graph_model')}")
+    print(f"fer_ros {report.get('commit')}; models: {report['models_from']}; graph model: "
+          f"{report.get('graph_model')}")
     runs = report.get("runs", [])
     if runs:
         print("\nend to end (capture stamp -> EmotionArray received), "
@@ -990,7 +1004,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": metrics.machine_info(),
                               "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "argv": sys.argv[1:] if argv is None else argv,
-                              "ros_domain_id": os.environ.get("ROS_DOMAIN_ID")}
+                              "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"),
+                              "commit": git_describe()}
     models, report["models_from"] = resolve_models(args.model_dir)
     if args.graph_model not in models:
         raise SystemExit(f"bench: no {MODEL_FILES[args.graph_model]} in {report['models_from']}")

@@ -161,7 +161,7 @@ def print_report(res: dict[str, Any]) -> None:
     print(f"\nmachine: {m['cpu_model']}, {m.get('physical_cores')} cores / "
           f"{m['logical_cpus']} logical CPUs, {m.get('memory_gib')} GiB; load average at "
           f"start {m.get('load_average')}, at end {res.get('load_average_end')}")
-    print(f"soak: {res['mode']}, {res['source']} at {res['fps']:g} fps, {res['seconds']:g} s "
+    print(f"soak: fer_ros {res.get('commit')}, {res['mode']}, {res['source']} at {res['fps']:g} fps, {res['seconds']:g} s "
           f"({res['warmup']:g} s warm-up excluded, {res['window']:g} s windows), model "
           f"{res['model']}")
     names = list(res["rss"])
@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                    detector=args.detector, seconds=measured, warmup=warmup,
                    namespace=f"/fer_soak_{os.getpid()}", launcher=args.launcher,
                    annotated=args.annotated, params_file=args.params_file)
-    res: dict[str, Any] = {"machine": metrics.machine_info(), "mode": args.mode,
+    res: dict[str, Any] = {"machine": metrics.machine_info(), "commit": bench.git_describe(),
+                           "mode": args.mode,
                            "source": source, "fps": args.fps, "seconds": args.seconds,
                            "warmup": warmup, "window": window, "model": str(model),
                            "criteria": {"max_rss_growth": args.max_rss_growth,
