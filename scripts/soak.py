@@ -161,8 +161,9 @@ def print_report(res: dict[str, Any]) -> None:
     print(f"\nmachine: {m['cpu_model']}, {m.get('physical_cores')} cores / "
           f"{m['logical_cpus']} logical CPUs, {m.get('memory_gib')} GiB; load average at "
           f"start {m.get('load_average')}, at end {res.get('load_average_end')}")
-    print(f"soak: fer_ros {res.get('commit')}, {res['mode']}, {res['source']} at {res['fps']:g} fps, {res['seconds']:g} s "
-          f"({res['warmup']:g} s warm-up excluded, {res['window']:g} s windows), model "
+    print(f"soak: fer_ros {res.get('commit')}, {res['mode']}, {res['source']} at "
+          f"{res['fps']:g} fps, {res['seconds']:g} s "
+          f"({res['warmup']:g} s warm-up excluded, {res['window']:.3g} s windows), model "
           f"{res['model']}")
     names = list(res["rss"])
     rows = []
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "min_delivery": args.min_delivery}}
     log_dir = Path(args.log_dir) / time.strftime("soak-%Y%m%d-%H%M%S")
     run = GraphRun(spec, log_dir, sample_interval=args.sample_interval)
-    log(f"soak: {spec.name}, {args.seconds:g} s ({warmup:g} s warm-up, {window:g} s windows)"
+    log(f"soak: {spec.name}, {args.seconds:g} s ({warmup:g} s warm-up, {window:.3g} s windows)"
         f"; logs in {log_dir}")
     try:
         try:
