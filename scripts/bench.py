@@ -567,6 +567,34 @@ _WAIT_LEAVES = {"_worker (thread.py)", "wait (threading.py)", "_wait_for_tstate_
                 "(threading.py)", "Executor._wait_for_ready_callbacks (executors.py)"}
 
 
+_EXECUTOR_FILES = {"executors.py", "contextlib.py", "event_handler.py", "task.py",
+                   "callback_groups.py", "guard_condition.py", "context.py", "_base.py",
+                   "thread.py", "threading.py", "timer.py", "clock.py", "waitable.py",
+                   "utilities.py", "signals.py", "queue.py"}
+
+
+def _category(name: str, loc: str, path: str) -> str:
+    """Coarse bucket of a leaf frame (where the sample's time was spent)."""
+    path = "/" + path.lstrip("/")   # py-spy writes paths relative to sys.path entries
+    if loc == "executors.py" and name.startswith("Executor._take_"):
+        return "rclpy take (DDS take + conversion to Python message)"
+    if loc == "publisher.py":
+        return "rclpy publish (conversion + serialisation + DDS write)"
+    if loc in _EXECUTOR_FILES:
+        return "rclpy executor (wait set, scheduling, futures) and thread pool"
+    if loc == "interpreter.py":
+        return "LiteRT Interpreter.invoke (inference)"
+    if "/msg/_" in path:
+        return "ROS message classes (constructors, field setters)"
+    if "/rclpy/" in path:
+        return "rclpy, other (node, parameters, services, time)"
+    if "/fer_ros/" in path:
+        return "fer_ros code (own lines: NumPy/OpenCV calls, Python loops)"
+    if "numpy" in path or "cv2" in path:
+        return "NumPy / OpenCV (Python side)"
+    return "other"
+
+
 def summarize_collapsed(path: Path, top: int = 12) -> dict[str, Any]:
     """Top functions (inclusive and self %) from py-spy's raw (collapsed-stack) output.
 
@@ -577,6 +605,7 @@ def summarize_collapsed(path: Path, top: int = 12) -> dict[str, Any]:
     total = 0
     incl: dict[str, int] = {}
     self_: dict[str, int] = {}
+    cats: dict[str, int] = {}
     waiting = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -591,15 +620,18 @@ def summarize_collapsed(path: Path, top: int = 12) -> dict[str, Any]:
                 continue
             # "func (path/file.py:123)" -> ("func", "file.py")
             name, _, loc = fr.partition(" (")
-            loc = Path(loc.rstrip(")").rsplit(":", 1)[0]).name if loc else ""
-            frames.append((name, loc))
+            full = loc.rstrip(")").rsplit(":", 1)[0] if loc else ""
+            frames.append((name, Path(full).name if full else "", full))
         if not frames:
             continue
         leaf = f"{frames[-1][0]} ({frames[-1][1]})"
         self_[leaf] = self_.get(leaf, 0) + n
         if leaf in _WAIT_LEAVES:
             waiting += n
-        for name, loc in set(frames):
+        else:
+            c = _category(*frames[-1])
+            cats[c] = cats.get(c, 0) + n
+        for name, loc, _ in set(frames):
             if loc in _GENERIC_FILES or name in _GENERIC_FUNCS:
                 continue
             key = f"{name} ({loc})"
@@ -610,7 +642,7 @@ def summarize_collapsed(path: Path, top: int = 12) -> dict[str, Any]:
                 sorted(d.items(), key=lambda kv: -kv[1])[:top]] if total else []
 
     return {"samples": total, "waiting_percent": 100.0 * waiting / total if total else None,
-            "inclusive": table(incl), "self": table(self_)}
+            "categories": table(cats), "inclusive": table(incl), "self": table(self_)}
 
 
 def profile_graph(spec: RunSpec, log_dir: Path, py_spy: str, rate_hz: int = 100,
@@ -901,7 +933,10 @@ def print_report(report: dict[str, Any]) -> None:
                     print(f"  {name}: py-spy failed: {d['error']}")
                     continue
                 print(f"  {name}: {d['samples']} samples, {d['waiting_percent'] or 0:.0f}% "
-                      "waiting (thread pool / wait set); inclusive:")
+                      "waiting (thread pool / wait set); the rest by where the time went:")
+                for f, pct in d.get("categories", []):
+                    print(f"      {pct:5.1f}%  {f}")
+                print("    inclusive:")
                 for f, pct in d["inclusive"]:
                     print(f"      {pct:5.1f}%  {f}")
                 print("    self:")
