@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from fer_ros.nodes import quiet_interrupt
+
 
 def build_arg_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n\n")[0])
@@ -170,6 +172,7 @@ def summary(stats: dict[str, dict[str, Any]], listener: DemoListener, wall_s: fl
     return "\n".join(lines)
 
 
+@quiet_interrupt
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from fer_ros.pipeline import split_ros_args

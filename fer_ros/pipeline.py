@@ -25,7 +25,7 @@ from typing import Any, Iterable
 import rclpy
 from rclpy.parameter import Parameter
 
-from fer_ros.nodes import startup_error_types
+from fer_ros.nodes import quiet_interrupt, startup_error_types
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
 
@@ -217,6 +217,7 @@ def split_ros_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+@quiet_interrupt
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, ros_args = split_ros_args(argv)

@@ -20,6 +20,7 @@ Every node exposes ``stats() -> dict`` (counters); a later /diagnostics publishe
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from typing import Any, Callable, Sequence
@@ -143,6 +144,19 @@ def spin_nodes(nodes: Sequence[Node], num_threads: int | None = None,
         executor.shutdown(timeout_sec=1.0)
 
 
+def quiet_interrupt(main_func: Callable[..., int]) -> Callable[..., int]:
+    """Decorator for ``main()``: a Ctrl-C that lands outside spinning (during start-up or
+    clean-up, e.g. right after rclpy's handler stopped the executor) exits quietly."""
+    @functools.wraps(main_func)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            return main_func(*args, **kwargs)
+        except KeyboardInterrupt:
+            return 0
+    return wrapper
+
+
+@quiet_interrupt
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None,
              name: str = "fer_ros", num_threads: int = 2) -> int:
     """``main()`` body shared by the single-node executables. Returns the exit code."""

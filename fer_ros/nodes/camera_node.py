@@ -185,6 +185,14 @@ class CameraNode(FerNode):
 
     # -- publishing ----------------------------------------------------------------------
     def _tick(self) -> None:
+        try:
+            self._tick_once()
+        except Exception:
+            if not self.context.ok():
+                return  # Ctrl-C / shutdown while publishing: handles are being destroyed
+            raise
+
+    def _tick_once(self) -> None:
         if self.finished.is_set():
             return
         if self._waiting:
