@@ -180,3 +180,16 @@ def test_evaluate_reports_a_missing_model(tmp_path, folder_dataset, capsys):
     code = evaluate.main(["--data", str(folder_dataset), "--model", str(tmp_path / "none.tflite")])
     assert code == 2
     assert "none.tflite" in capsys.readouterr().err
+
+
+def test_init_from_starts_with_the_given_weights(folder_dataset, tmp_path):
+    source = make_model()
+    source.save(tmp_path / "source.keras")
+    out = tmp_path / "run"
+    assert train.main(["--data", str(folder_dataset), "--out", str(out), "--epochs", "1",
+                       "--batch-size", "8", "--verbose", "0", "--learning-rate", "0",
+                       "--lr-schedule", "constant", "--init-from",
+                       str(tmp_path / "source.keras")]) == 0
+    trained = keras.saving.load_model(out / "last.keras")
+    np.testing.assert_array_equal(trained.get_layer("conv1").get_weights()[0],
+                                  source.get_layer("conv1").get_weights()[0])

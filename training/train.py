@@ -58,6 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--class-weight", choices=("none", "balanced", "sqrt"), default="none")
     parser.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
                         help="mixed_bfloat16 is ~1.7x faster on CPUs with AMX/AVX512-BF16")
+    parser.add_argument("--init-from", help="start from the weights of this .keras model of the "
+                        "same architecture (e.g. models/emotion_cnn.keras) instead of random")
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--limit", type=int, default=0,
                         help="use only the first N images of each split (smoke tests)")
@@ -246,6 +248,9 @@ def main(argv=None) -> int:
                            dense_dropout=options["dense_dropout"],
                            learning_rate=options["learning_rate"],
                            label_smoothing=options["label_smoothing"], l2=options["l2"])
+        if options.get("init_from"):
+            model.set_weights(keras.saving.load_model(options["init_from"]).get_weights())
+            print(f"initial weights from {options['init_from']}")
         (out_dir / "class_names.json").write_text(json.dumps(list(train.class_names)))
 
     done = state.get("stopped_early") or start_epoch >= options["epochs"]
