@@ -7,6 +7,7 @@ Public API (see notes/DESIGN.md)::
     det = make_detector("blazeface", score_threshold=0.5, min_face_size=20, max_faces=10)
     for d in det.detect(bgr):          # list[Detection], sorted by score, best first
         face = crop(bgr, d)            # a view of the box
+    det.detect(bgr, trusted_boxes=[t.box for t in previous_confirmed])  # tracking hint
 
 BlazeFace
 ---------
@@ -189,6 +190,17 @@ def _ssd_anchor_centres(cfg: _SsdConfig, in_h: int, in_w: int) -> np.ndarray:
         out.append(np.repeat(grid, per_cell, axis=0))
         i = j
     return np.concatenate(out, axis=0).astype(np.float32)
+
+
+def _iou(box, boxes) -> np.ndarray:
+    """IoU of one box (x0, y0, x1, y1) with each row of ``boxes`` (N, 4)."""
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    iw = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    ih = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    inter = np.maximum(iw, 0) * np.maximum(ih, 0)
+    union = ((box[2] - box[0]) * (box[3] - box[1])
+             + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter)
+    return inter / np.maximum(union, 1e-9)
 
 
 def _is_duplicate(a, b, iou_threshold: float) -> bool:
@@ -445,6 +457,17 @@ class BlazeFaceDetector:
     Costs one proposal pass plus one 192x192 pass per proposal (capped at
     ``max_candidates``).  ``score_threshold`` applies to the final score.
 
+    Tracking hint (``detect(bgr, trusted_boxes=...)``): faces the caller already trusts (the
+    previous frame's boxes of its confirmed tracks) need not be verified in every frame.  The
+    detector remembers, for each face it output in the previous call, the proposal box and the
+    verified box and score.  A proposal that overlaps a remembered proposal (IoU >= ``trust_iou``)
+    whose box overlaps a trusted box (IoU >= ``trust_iou``) skips stage 2: it gets the remembered
+    box, moved by the proposal's centre shift, and the remembered score (the raw proposal box
+    itself is ~8 % tighter and noisier than a verified one).  Every other proposal is verified
+    as usual, so the hint cannot add a face.  A carried-over face is verified again once its
+    result would be ``reverify_after`` frames old (at most one such face per frame, the oldest,
+    so the cost stays flat).
+
     Args:
         score_threshold: minimum final score in [0, 1].
         min_face_size: boxes whose smaller side is below this (image pixels) are dropped.
@@ -461,6 +484,8 @@ class BlazeFaceDetector:
         num_threads: TFLite interpreter threads (per network).
         nms_iou: IoU above which overlapping raw boxes are merged (weighted NMS).
         model_path: explicit .tflite path for the proposal network (same network as model).
+        trust_iou: IoU needed to carry a trusted face over (see the tracking hint).
+        reverify_after: age in frames at which a carried-over face is verified again (>= 1).
     """
 
     name = "blazeface"
@@ -470,7 +495,8 @@ class BlazeFaceDetector:
                  input_size: Optional[int] = None, verify: bool = True,
                  proposal_threshold: float = 0.3, verify_context: float = 2.6,
                  max_candidates: Optional[int] = None, num_threads: int = 1,
-                 nms_iou: float = 0.3, model_path: Optional[str] = None):
+                 nms_iou: float = 0.3, model_path: Optional[str] = None,
+                 trust_iou: float = 0.5, reverify_after: int = 3):
         if model not in _SSD_CONFIGS:
             raise FaceDetectorError(
                 f"unknown BlazeFace model {model!r}; choose one of {', '.join(BLAZEFACE_MODELS)}")
@@ -486,6 +512,9 @@ class BlazeFaceDetector:
         self.proposal_threshold = min(float(proposal_threshold), self.score_threshold)
         self.verify_context = float(verify_context)
         self.max_candidates = int(max_candidates) if max_candidates else 2 * self.max_faces + 2
+        self.trust_iou = float(trust_iou)
+        self.reverify_after = max(1, int(reverify_after))
+        self._last = []  # previous call's faces: (proposal, box, score, age), for the hint
         if input_size is None:
             input_size = _SSD_CONFIGS[model].input_size
         self._proposer = _BlazeFaceNet(model, int(input_size), num_threads, model_path)
@@ -498,49 +527,92 @@ class BlazeFaceDetector:
         if self.verify:
             self._verifier = _BlazeFaceNet("full_range", 192, num_threads)
 
-    def detect(self, bgr: np.ndarray) -> List[Detection]:
-        """Faces in a bgr8 (or mono8) frame, best first."""
+    def detect(self, bgr: np.ndarray, trusted_boxes=None) -> List[Detection]:
+        """Faces in a bgr8 (or mono8) frame, best first.
+
+        trusted_boxes: optional (x, y, w, h) boxes of faces the caller trusts, normally the
+        boxes this detector returned for the previous frame of the same stream that belong to
+        confirmed tracks.  Proposals carrying such a face over from the previous call skip the
+        verification pass (see the class docstring): same faces, boxes within a few pixels
+        of an unhinted call, scores those of the face's last verification.  None (default)
+        or [] gives the plain two-stage result.
+        """
         bgr = _check_frame(bgr)
         self.frames += 1
         H, W = bgr.shape[:2]
         thr = self.proposal_threshold if self.verify else self.score_threshold
         boxes, scores = self._proposer.run_frame(bgr, thr)
         if len(scores) == 0:
+            self._last = []
             return []
         cap = self.max_candidates if self.verify else self.max_faces
         boxes, scores = _weighted_nms(boxes, scores, self.nms_iou, cap)
         if self.verify:
-            boxes, scores = self._verify(bgr, boxes)
+            boxes, scores = self._verify(bgr, boxes, self._carried_over(boxes, trusted_boxes))
         return _to_detections(boxes, scores, W, H, self.min_face_size, self.max_faces)
 
-    def _verify(self, bgr, proposals):
-        out_b, out_s = [], []
-        min_side = 0.8 * self.min_face_size  # proposals are a bit loose; keep a margin
-        for x0, y0, x1, y1 in proposals.tolist():
-            size = max(x1 - x0, y1 - y0)
-            if size < min_side or size <= 0:
+    def _carried_over(self, proposals, trusted_boxes) -> dict:
+        """{proposal index: previous face} for the proposals that may skip verification."""
+        if trusted_boxes is None or len(trusted_boxes) == 0 or not self._last:
+            return {}
+        t = np.asarray(trusted_boxes, np.float32).reshape(-1, 4)
+        trusted = np.concatenate([t[:, :2], t[:, :2] + t[:, 2:]], axis=1)
+        faces = [f for f in self._last if _iou(f[1], trusted).max() >= self.trust_iou]
+        if not faces:
+            return {}
+        prev = np.asarray([f[0] for f in faces], np.float32)
+        out = {}
+        for i, p in enumerate(proposals):
+            iou = _iou(p, prev)
+            if iou.max() >= self.trust_iou:
+                out[i] = faces[int(np.argmax(iou))]
+        due = [i for i, f in out.items() if f[3] + 1 >= self.reverify_after]
+        if due:  # refresh the oldest one
+            del out[max(due, key=lambda i: out[i][3])]
+        return out
+
+    def _verify(self, bgr, proposals, carried: dict):
+        faces = []  # (proposal, box, score, age)
+        for i, p in enumerate(proposals):
+            if i in carried:
+                prop, box, score, age = carried[i]
+                # the verified box follows the proposal's centre; its size is kept (the
+                # proposal's size is noisier than the size change over a few frames)
+                shift = (p[:2] + p[2:] - prop[:2] - prop[2:]) / 2
+                faces.append((p, box + np.tile(shift, 2), score, age + 1))
                 continue
-            side = max(8, int(round(size * self.verify_context)))
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            rx, ry = int(round(cx - side / 2)), int(round(cy - side / 2))
-            self.verifications += 1
-            b, s = self._verifier.run_region(bgr, rx, ry, side, self.score_threshold)
-            if len(s) == 0:
-                continue
-            b, s = _weighted_nms(b, s, self.nms_iou, 4)
-            # the confirmed face must be the one proposed: centre within half a box
-            bc = (b[:, :2] + b[:, 2:]) / 2
-            near = (np.abs(bc[:, 0] - cx) < 0.5 * size) & (np.abs(bc[:, 1] - cy) < 0.5 * size)
-            if not near.any():
-                continue
-            i = int(np.argmax(np.where(near, s, -1)))
-            out_b.append(b[i])
-            out_s.append(s[i])
-        if not out_s:
+            r = self._verify_one(bgr, p)
+            if r is not None:
+                faces.append((p, r[0], r[1], 0))
+        self._last = faces
+        if not faces:
             return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
         # two proposals may confirm the same face
-        return _weighted_nms(np.asarray(out_b, np.float32), np.asarray(out_s, np.float32),
-                             self.nms_iou, len(out_s))
+        return _weighted_nms(np.asarray([f[1] for f in faces], np.float32),
+                             np.asarray([f[2] for f in faces], np.float32),
+                             self.nms_iou, len(faces))
+
+    def _verify_one(self, bgr, proposal):
+        """Stage 2 on one proposal: (box, score) of the face it confirms, or None."""
+        x0, y0, x1, y1 = proposal.tolist()
+        size = max(x1 - x0, y1 - y0)
+        if size < 0.8 * self.min_face_size or size <= 0:  # proposals are a bit loose: margin
+            return None
+        side = max(8, int(round(size * self.verify_context)))
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        rx, ry = int(round(cx - side / 2)), int(round(cy - side / 2))
+        self.verifications += 1
+        b, s = self._verifier.run_region(bgr, rx, ry, side, self.score_threshold)
+        if len(s) == 0:
+            return None
+        b, s = _weighted_nms(b, s, self.nms_iou, 4)
+        # the confirmed face must be the one proposed: centre within half a box
+        bc = (b[:, :2] + b[:, 2:]) / 2
+        near = (np.abs(bc[:, 0] - cx) < 0.5 * size) & (np.abs(bc[:, 1] - cy) < 0.5 * size)
+        if not near.any():
+            return None
+        i = int(np.argmax(np.where(near, s, -1)))
+        return b[i], s[i]
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,8 +659,8 @@ class HaarFaceDetector:
         # smallest neighbour count whose score reaches the threshold
         self._min_neighbors = max(1, math.ceil(k * t / (1 - t) - 1e-9))
 
-    def detect(self, bgr: np.ndarray) -> List[Detection]:
-        """Faces in a bgr8 (or mono8) frame, best first."""
+    def detect(self, bgr: np.ndarray, trusted_boxes=None) -> List[Detection]:
+        """Faces in a bgr8 (or mono8) frame, best first (``trusted_boxes`` is ignored)."""
         bgr = _check_frame(bgr)
         H, W = bgr.shape[:2]
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)

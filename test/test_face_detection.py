@@ -386,3 +386,75 @@ def test_weighted_nms_keeps_adjacent_faces_but_drops_contained_duplicates():
     boxes = np.array([[0, 0, 100, 100], [40, 40, 70, 70]], np.float32)
     _, s = _weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
     assert list(s) == pytest.approx([0.9])
+
+
+# ------------------------------------------------------------------------------ tracking hint
+def _match_within(ref, hinted, px):
+    """Same number of faces, each reference box matched by a hinted one within ``px``."""
+    if len(ref) != len(hinted):
+        return False
+    for d in ref:
+        e = min(hinted, key=lambda e: abs(e.x - d.x) + abs(e.y - d.y))
+        if max(abs(a - b) for a, b in zip(d.box, e.box)) > px:
+            return False
+    return True
+
+
+def test_trusted_boxes_skip_verification_and_keep_the_result(grid5):
+    """As the node calls it: trusted = previous frame's boxes (sample clip: the true boxes)."""
+    clips = [("sample", list(sample_clip.read_frames(max_frames=120)), True),
+             ("grid5", list(sample_clip.render_frames(sample_clip.grid_scene(5, 1.0))), False)]
+    for name, frames, use_truth in clips:
+        ref, hinted = make_detector("blazeface"), make_detector("blazeface")
+        trusted = None
+        for i, frame in enumerate(frames):
+            if use_truth:
+                trusted = [_clipped(t.box) for t in sample_clip.ground_truth(i)]
+            a, b = ref.detect(frame), hinted.detect(frame, trusted_boxes=trusted)
+            assert _match_within(a, b, px=8), (name, i, a, b)
+            if not use_truth:
+                trusted = [d.box for d in b]
+        assert hinted.frames == ref.frames == len(frames)
+        assert hinted.verifications < 0.6 * ref.verifications, (name, hinted.verifications,
+                                                                ref.verifications)
+
+
+def test_trusted_box_on_a_face_free_frame_gives_nothing(astro):
+    det = make_detector("blazeface")
+    frame, _ = scene(astro, 80)
+    boxes = [d.box for d in det.detect(frame)]
+    assert len(boxes) == 1
+    assert det.detect(np.zeros((480, 640, 3), np.uint8), trusted_boxes=boxes) == []
+    # a texture the proposal network fires on: trusting its proposals adds nothing either
+    coffee = to_bgr(skdata.coffee())
+    raw = [d.box for d in make_detector("blazeface", verify=False).detect(coffee)]
+    assert raw
+    for _ in range(2):
+        v = det.verifications
+        assert det.detect(coffee, trusted_boxes=raw) == []
+        assert det.verifications > v           # still verified, still rejected
+
+
+def test_trusted_box_away_from_every_proposal_changes_nothing(grid5):
+    frame, _ = grid5
+    plain, hinted = make_detector("blazeface"), make_detector("blazeface")
+    for _ in range(3):
+        a = plain.detect(frame)
+        b = hinted.detect(frame, trusted_boxes=[(0, 0, 10, 10)])
+        assert a == b and len(a) == 5
+    assert hinted.verifications == plain.verifications
+
+
+def test_default_behaviour_is_unchanged_by_the_hint_machinery(grid5):
+    frame, _ = grid5
+    fresh = make_detector("blazeface").detect(frame)
+    det = make_detector("blazeface")
+    boxes = [d.box for d in det.detect(frame)]
+    assert det.detect(frame, trusted_boxes=boxes) != [] and det.verifications < 10
+    assert det.detect(frame) == fresh                      # no hint: full verification again
+    assert det.detect(frame, trusted_boxes=None) == fresh
+    assert det.detect(frame, trusted_boxes=[]) == fresh
+
+
+def test_haar_accepts_and_ignores_trusted_boxes(haar, astro):
+    assert haar.detect(astro, trusted_boxes=[ASTRO_FACE]) == haar.detect(astro)
