@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Time the face detectors on 640x480 frames and print ms per frame.
 
-    python scripts/bench_detector.py                 # sample clip + a 5-face clip + blank
-    python scripts/bench_detector.py --detectors blazeface haar --repeat 2 --faces 5
+    python scripts/bench_detector.py                 # sample clip, 1- and 5-face grids, blank
+    python scripts/bench_detector.py --detectors blazeface blazeface+hint --repeat 2 --faces 5
 
 Frames are decoded first (decoding is not timed).  For each detector and clip it prints the
 median, 90th percentile and mean wall time of ``detect()`` per frame, the process CPU time
 per frame (all threads; less disturbed by other processes), faces found per frame, and
-for BlazeFace the number of stage-2 (verification) passes per frame.  Numbers depend on the
-machine and its load: run it on an idle machine (it uses one interpreter thread by default).
+for BlazeFace the number of stage-2 (verification) passes per frame.  ``blazeface+hint`` calls
+``detect(frame, trusted_boxes=...)`` as the detector node does with tracking: the previous
+frame's boxes of confirmed ``FaceTracker`` tracks (the tracker's own time is not counted).
+Numbers depend on the machine and its load: run it on an idle machine (it uses one
+interpreter thread by default).
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ import numpy as np  # noqa: E402
 
 from fer_ros import sample_clip  # noqa: E402
 from fer_ros.face_detection import make_detector  # noqa: E402
+from fer_ros.tracking import FaceTracker  # noqa: E402
 
 # name -> (make_detector name, kwargs)
 CONFIGS = {
     "blazeface": ("blazeface", {}),
+    "blazeface+hint": ("blazeface", {}),   # with trusted_boxes from a tracker
     "blazeface-noverify": ("blazeface", {"verify": False}),
     "blazeface-320": ("blazeface", {"input_size": 320}),
     "blazeface-full_range": ("blazeface", {"model": "full_range", "verify": False}),
@@ -41,25 +46,29 @@ CONFIGS = {
 }
 
 
-def load_clips(faces: int, max_frames: int):
-    clips = {"sample clip (2 faces)": list(sample_clip.read_frames(max_frames=max_frames))}
-    if faces and faces != 2:
+def load_clips(faces, max_frames: int):
+    clips = {"sample clip (0-2 faces)": list(sample_clip.read_frames(max_frames=max_frames))}
+    for n in faces:
+        if n == 2:
+            continue
         try:
-            tmp = pathlib.Path(tempfile.mkdtemp()) / f"faces{faces}.mp4"
-            sample_clip.make_clip(tmp, faces=faces, duration_s=max_frames / sample_clip.FPS)
-            clips[f"{faces}-face grid"] = list(sample_clip.read_frames(tmp, max_frames))
+            tmp = pathlib.Path(tempfile.mkdtemp()) / f"faces{n}.mp4"
+            sample_clip.make_clip(tmp, faces=n, duration_s=max_frames / sample_clip.FPS)
+            clips[f"{n}-face grid"] = list(sample_clip.read_frames(tmp, max_frames))
         except RuntimeError as exc:  # scikit-image missing
-            print(f"(no {faces}-face clip: {exc})")
+            print(f"(no {n}-face clip: {exc})")
     clips["blank frame"] = [np.zeros((480, 640, 3), np.uint8)] * min(max_frames, 60)
     return clips
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--detectors", nargs="+", default=["blazeface", "blazeface-noverify",
+    ap.add_argument("--detectors", nargs="+", default=["blazeface", "blazeface+hint",
+                                                        "blazeface-noverify",
                                                         "blazeface-full_range", "haar"],
                     choices=sorted(CONFIGS))
-    ap.add_argument("--faces", type=int, default=5, help="also time an N-face grid clip")
+    ap.add_argument("--faces", type=int, nargs="*", default=[1, 5],
+                    help="also time N-face grid clips")
     ap.add_argument("--frames", type=int, default=180, help="frames per clip")
     ap.add_argument("--repeat", type=int, default=1, help="passes over each clip")
     ap.add_argument("--threads", type=int, default=1, help="TFLite threads (BlazeFace)")
@@ -80,14 +89,19 @@ def main(argv=None) -> int:
             det.detect(frames[0])  # warm-up
             v0 = getattr(det, "verifications", 0)
             f0 = getattr(det, "frames", 0)
-            times, found = [], 0
-            cpu0 = time.process_time()
+            times, found, cpu = [], 0, 0.0
             for _ in range(args.repeat):
+                tracker, trusted = FaceTracker(), None
                 for f in frames:
-                    t = time.perf_counter()
-                    found += len(det.detect(f))
+                    c, t = time.process_time(), time.perf_counter()
+                    dets = det.detect(f, trusted_boxes=trusted) if trusted else det.detect(f)
                     times.append((time.perf_counter() - t) * 1000)
-            cpu_ms = (time.process_time() - cpu0) * 1000 / len(times)
+                    cpu += time.process_time() - c
+                    found += len(dets)
+                    if key.endswith("+hint"):  # as the node: boxes of confirmed tracks
+                        tracks = tracker.update([d.box for d in dets])
+                        trusted = [d.box for d, tr in zip(dets, tracks) if tr.confirmed]
+            cpu_ms = cpu * 1000 / len(times)
             t = np.asarray(times)
             n = len(times)
             verif = ""
