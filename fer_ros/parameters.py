@@ -228,3 +228,13 @@ def markdown_table(specs: Sequence[ParamSpec]) -> str:
         rows.append(f"| `{s.name}` | {s.type_name} | `{default}` | {constraints} | "
                     f"{s.description} |")
     return "\n".join(rows)
+
+
+def lifecycle_specs():
+    """Parameters of the managed (lifecycle) nodes."""
+    return (
+        ParamSpec("autostart", True,
+                  "Configure and activate the node by itself at start-up. false: it stays "
+                  "'unconfigured' until `ros2 lifecycle set <node> configure` / `activate` "
+                  "(or a lifecycle manager) drives it.", read_only=True),
+    )

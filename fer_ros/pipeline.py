@@ -1,4 +1,8 @@
-"""pipeline: the four fer_ros nodes in one process, on one MultiThreadedExecutor.
+"""pipeline: the four fer_ros nodes in one process, on one executor.
+
+The managed nodes (face_detector, emotion) are created with ``autostart`` off and brought to
+active here with explicit lifecycle transitions; a failed transition (e.g. a missing model)
+stops the runner with exit code 1 and the reason (naming the model path).
 
 For machines without ``ros2 launch`` (e.g. a PyPI-wheel install). Same parameter file as the
 launch files, plus a few shortcuts::
@@ -44,6 +48,12 @@ def default_params_file() -> Path | None:
     return path if path.is_file() else None
 
 
+def _is_lifecycle(cls) -> bool:
+    from rclpy.lifecycle import LifecycleNode
+
+    return issubclass(cls, LifecycleNode)
+
+
 def _node_class(name: str):
     from fer_ros.nodes import NODE_CLASSES
 
@@ -79,13 +89,38 @@ class Pipeline:
             cli_args = cli_args + (["--ros-args"] if not cli_args else []) + list(extra_args)
         try:
             for name in nodes:
-                params = [Parameter(k, value=v) for k, v in overrides.get(name, {}).items()]
-                self.nodes[name] = _node_class(name)(
+                cls = _node_class(name)
+                node_overrides = dict(overrides.get(name, {}))
+                managed = _is_lifecycle(cls)
+                if managed:
+                    node_overrides["autostart"] = False   # brought to active below
+                params = [Parameter(k, value=v) for k, v in node_overrides.items()]
+                self.nodes[name] = cls(
                     name, namespace=namespace, context=context, cli_args=cli_args or None,
                     parameter_overrides=params)
+                if managed:
+                    self.activate(name)
         except BaseException:
             self.destroy()
             raise
+
+    def activate(self, name: str) -> None:
+        """configure + activate the managed node ``name`` (trigger_configure /
+        trigger_activate); StartupError naming the node and the cause when one fails."""
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        from fer_ros.nodes import TransitionFailed
+
+        node = self.nodes[name]
+        for transition, trigger in (("configure", node.trigger_configure),
+                                    ("activate", node.trigger_activate)):
+            node.transition_error = None
+            ret = trigger()
+            if ret != TransitionCallbackReturn.SUCCESS:
+                cause = node.transition_error
+                why = (f"{type(cause).__name__}: {cause}" if cause is not None
+                       else f"{ret.to_label()} (state {node.lifecycle_state})")
+                raise TransitionFailed(f"{name}: {transition} failed: {why}")
 
     @property
     def camera(self):

@@ -10,24 +10,30 @@ annotator          annotator_node.AnnotatorNode              image_raw + emotion
                                                              image_annotated(/compressed)
 =================  ========================================  ==================================
 
-This module holds what the nodes share: :class:`FerNode` (parameter declaration from a
+This module holds what the nodes share: :class:`FerNodeMixin` (parameter declaration from a
 ``ParamSpec`` table, pure validation wired to the set-parameters callback, counters,
-throttled error logging) and :func:`run_node` (the ``main()`` of every executable: clean
-start-up errors without a traceback, MultiThreadedExecutor, Ctrl-C).
+throttled error logging, processing times and the /diagnostics publisher), the bases
+:class:`FerNode` (camera, annotator) and :class:`FerLifecycleNode` (face_detector, emotion:
+managed nodes, see notes/NODES.md) and :func:`run_node` (the ``main()`` of every
+executable: clean start-up errors without a traceback, MultiThreadedExecutor, Ctrl-C).
 
-Every node exposes ``stats() -> dict`` (counters); a later /diagnostics publisher can read it.
+Every node exposes ``stats() -> dict`` (counters), which the /diagnostics publisher reads.
 """
 
 from __future__ import annotations
 
 import functools
+import socket
 import sys
 import threading
+import time
 from typing import Any, Callable, Sequence
 
 import rclpy
+from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 
+from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
 from fer_ros.parameters import ParameterError, ParamSpec, install_validation
 
 #: executable name -> (module, class, default node name)
@@ -60,27 +66,55 @@ def startup_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
-class FerNode(Node):
-    """Base class: parameters from a spec table, counters, throttled logging."""
+class FerNodeMixin:
+    """What every fer_ros node shares: parameters from a spec table, counters, throttled
+    logging, processing-time samples and the /diagnostics publisher.
+
+    Mixed into :class:`FerNode` (rclpy ``Node``) and :class:`FerLifecycleNode`
+    (``rclpy.lifecycle.LifecycleNode``).
+    """
 
     PARAMS: Sequence[ParamSpec] = ()
+    #: counters that count inputs / outputs / dropped inputs / faces (diagnostics)
+    DIAG_INPUT = "received"
+    DIAG_OUTPUT = "processed"
+    DIAG_DROPPED = "dropped"
+    DIAG_FACES: str | None = None
 
     def __init__(self, node_name: str, **kwargs: Any) -> None:
-        super().__init__(node_name, **kwargs)
+        super().__init__(node_name, **kwargs)  # type: ignore[call-arg]
         self._counter_lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._stats_timer = None
+        self.processing_times = ProcessingTimes()
+        self._diag_tracker = DiagnosticsTracker(self.DIAG_INPUT, self.DIAG_OUTPUT,
+                                                self.DIAG_FACES, self.DIAG_DROPPED)
+        self._diag_lock = threading.Lock()
+        self._diag_pub = None
+        self._diag_timer = None
 
     # -- parameters ----------------------------------------------------------------------
     def _declare_params(self, check: Callable[[dict[str, Any]], list[str]],
                         apply: Callable[[dict[str, Any]], None] | None = None
                         ) -> dict[str, Any]:
-        """Declare PARAMS, validate them with the pure ``check`` and wire it for later sets."""
+        """Declare PARAMS, validate them with the pure ``check`` and wire it for later sets.
+
+        Also starts the stats log timer and the /diagnostics publisher (when enabled)."""
         values = install_validation(self, self.PARAMS, check, apply)
         self.log_throttle_s = float(values.get("log_throttle_s", 5.0))
         period = float(values.get("stats_period_s", 0.0))
         if period > 0:
             self._stats_timer = self.create_timer(period, self._log_stats)
+        diag_period = float(values.get("diagnostics_period_s", 0.0))
+        if diag_period > 0:
+            from diagnostic_msgs.msg import DiagnosticArray
+            from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+
+            self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+            self._diag_timer = self.create_timer(
+                diag_period, self._publish_diagnostics,
+                callback_group=MutuallyExclusiveCallbackGroup())
+            self._diag_tracker.reset(time.monotonic(), {})   # counters start at 0
         return values
 
     def param(self, name: str) -> Any:
@@ -113,6 +147,208 @@ class FerNode(Node):
         self.count("failed")
         self.get_logger().error(f"{what} failed: {type(exc).__name__}: {exc}",
                                 throttle_duration_sec=self.log_throttle_s)
+
+    def timed(self, func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """Wrap a per-item processing function so its duration goes into diagnostics."""
+        times = self.processing_times
+
+        @functools.wraps(func)
+        def wrapper(item: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return func(item)
+            finally:
+                times.add(time.perf_counter() - t0)
+        return wrapper
+
+    # -- diagnostics ---------------------------------------------------------------------
+    @property
+    def diagnostics_name(self) -> str:
+        return f"fer_ros: {self.get_fully_qualified_name().lstrip('/')}"
+
+    def diagnostics_hardware_id(self) -> str:
+        return socket.gethostname()
+
+    def diagnostics_values(self) -> list[tuple[str, Any]]:
+        """Node-specific key/values put first (e.g. the model in use)."""
+        return []
+
+    def diagnostics_expects_input(self) -> tuple[bool, str]:
+        """(True, "") when the node should be receiving input now, else (False, why)."""
+        return True, ""
+
+    def diagnostics_report(self, now: float | None = None) -> Report:
+        """One diagnostics window: the report since the previous call (pure computation in
+        :mod:`fer_ros.diagnostics`)."""
+        now = time.monotonic() if now is None else now
+        thresholds = Thresholds.from_values(
+            {name: self.param(name) for name in Thresholds.__dataclass_fields__
+             if self.has_parameter(name)})
+        expects, reason = self.diagnostics_expects_input()
+        with self._diag_lock:
+            return self._diag_tracker.update(
+                now, self.stats(), self.processing_times.drain(), thresholds,
+                expects_input=expects, idle_reason=reason, extra=self.diagnostics_values())
+
+    def diagnostics_restart(self) -> None:
+        """Start a fresh diagnostics window (rates, staleness) now."""
+        with self._diag_lock:
+            self.processing_times.drain()
+            self._diag_tracker.reset(time.monotonic(), self.stats())
+
+    def _publish_diagnostics(self) -> None:
+        from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+        try:
+            report = self.diagnostics_report()
+            status = DiagnosticStatus(
+                level=bytes([report.level]), name=self.diagnostics_name,
+                message=report.message, hardware_id=self.diagnostics_hardware_id(),
+                values=[KeyValue(key=k, value=v) for k, v in report.values])
+            msg = DiagnosticArray(status=[status])
+            msg.header.stamp = self.get_clock().now().to_msg()
+            self._diag_pub.publish(msg)
+        except Exception as exc:  # noqa: BLE001 - diagnostics must never kill a node
+            if self.context.ok():
+                self.get_logger().error(f"diagnostics failed: {type(exc).__name__}: {exc}",
+                                        throttle_duration_sec=60.0)
+
+
+class FerNode(FerNodeMixin, Node):
+    """Base class of the plain (non-lifecycle) nodes: camera, annotator."""
+
+
+class TransitionFailed(StartupError):
+    """A lifecycle transition of a fer_ros node did not succeed."""
+
+
+class FerLifecycleNode(FerNodeMixin, LifecycleNode):
+    """Base class of the managed nodes (face_detector, emotion).
+
+    Subclasses implement ``_lc_configure()`` (load the model, create lifecycle publishers),
+    ``_lc_activate()`` (create the subscriptions), ``_lc_deactivate()`` (destroy them) and
+    ``_lc_cleanup()`` (release the model and publishers); each raises on failure. The
+    transition callbacks here turn an exception into FAILURE with one clear log line and
+    keep the error for :meth:`bring_up`. With the read-only ``autostart`` parameter (default
+    true) the constructor brings the node to active itself.
+    """
+
+    def __init__(self, node_name: str, **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        self.transition_error: BaseException | None = None
+
+    # -- hooks -----------------------------------------------------------------------------
+    def _lc_configure(self) -> None: ...
+
+    def _lc_activate(self) -> None: ...
+
+    def _lc_deactivate(self) -> None: ...
+
+    def _lc_cleanup(self) -> None: ...
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def lifecycle_state(self) -> str:
+        """'unconfigured', 'inactive', 'active', 'finalized' (or a transition state)."""
+        return str(self._state_machine.current_state[1])
+
+    def bring_up(self) -> None:
+        """configure + activate (trigger_configure / trigger_activate); raises the
+        configure/activate error (e.g. ModelLoadError naming the path) when one fails."""
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        for name, trigger in (("configure", self.trigger_configure),
+                              ("activate", self.trigger_activate)):
+            self.transition_error = None
+            ret = trigger()
+            if ret != TransitionCallbackReturn.SUCCESS:
+                if self.transition_error is not None:
+                    raise self.transition_error
+                raise TransitionFailed(f"{self.get_name()}: {name} failed "
+                                       f"({ret.to_label()}) in state {self.lifecycle_state}")
+
+    def _guard(self, what: str, func: Callable[[], None], undo: Callable[[], None] | None):
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        try:
+            func()
+        except Exception as exc:  # noqa: BLE001 - reported as a failed transition
+            self.transition_error = exc
+            self.get_logger().error(f"{what} failed: {exc}")
+            if undo is not None:
+                try:
+                    undo()
+                except Exception as exc2:  # noqa: BLE001
+                    self.get_logger().error(f"clean-up after failed {what}: {exc2}")
+            return TransitionCallbackReturn.FAILURE
+        return TransitionCallbackReturn.SUCCESS
+
+    # -- transition callbacks ------------------------------------------------------------
+    def on_configure(self, state):
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        ret = self._guard("configure", self._lc_configure, self._lc_cleanup)
+        if ret != TransitionCallbackReturn.SUCCESS:
+            return ret
+        return super().on_configure(state)
+
+    def on_activate(self, state):
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        ret = super().on_activate(state)          # enables the lifecycle publishers
+        if ret != TransitionCallbackReturn.SUCCESS:
+            return ret
+        ret = self._guard("activate", self._lc_activate, self._lc_deactivate)
+        if ret != TransitionCallbackReturn.SUCCESS:
+            super().on_deactivate(state)
+            return ret
+        self.diagnostics_restart()
+        return ret
+
+    def on_deactivate(self, state):
+        ret = self._guard("deactivate", self._lc_deactivate, None)
+        super().on_deactivate(state)             # disables the lifecycle publishers
+        return ret
+
+    def on_cleanup(self, state):
+        ret = self._guard("cleanup", self._lc_cleanup, None)
+        super().on_cleanup(state)
+        return ret
+
+    def on_shutdown(self, state):
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        if state.label == "active":
+            self._guard("deactivate", self._lc_deactivate, None)
+            super().on_deactivate(state)
+        if state.label in ("active", "inactive"):
+            self._guard("cleanup", self._lc_cleanup, None)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state):
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        self._guard("deactivate", self._lc_deactivate, None)
+        self._guard("cleanup", self._lc_cleanup, None)
+        return TransitionCallbackReturn.SUCCESS
+
+    # -- diagnostics -------------------------------------------------------------------------
+    def diagnostics_expects_input(self) -> tuple[bool, str]:
+        state = self.lifecycle_state
+        return (True, "") if state == "active" else (False, f"lifecycle state {state}")
+
+    def diagnostics_values(self) -> list[tuple[str, Any]]:
+        return [("lifecycle_state", self.lifecycle_state)]
+
+    def destroy_node(self) -> None:
+        try:
+            if self.lifecycle_state == "active":
+                self._lc_deactivate()
+            if self.lifecycle_state in ("active", "inactive"):
+                self._lc_cleanup()
+        except Exception:  # noqa: BLE001 - destroying anyway
+            pass
+        super().destroy_node()
 
 
 def init_or_destroy(node: Node, init: Callable[[], None]) -> None:

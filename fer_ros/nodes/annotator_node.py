@@ -20,6 +20,7 @@ from typing import Any
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import CompressedImage, Image
 
+from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.drawing import AnnotatedFace, draw_faces
 from fer_ros.msg import EmotionArray
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
@@ -43,12 +44,12 @@ PARAMS = (
               min=1, max=100),
     ParamSpec("output_qos_depth", 2, "History depth of the (reliable) outputs.",
               read_only=True, min=1, max=100),
-) + subscription_specs(default_depth=5)
+) + subscription_specs(default_depth=5) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the annotator parameters (complete or partial set)."""
-    return check_values(PARAMS, values)
+    return check_values(PARAMS, values) + check_thresholds(values)
 
 
 def header_key(header) -> tuple[int, int, str]:
@@ -109,9 +110,13 @@ class FrameMatcher:
 
 class AnnotatorNode(FerNode):
     PARAMS = PARAMS
+    DIAG_INPUT = "frames_received"
+    DIAG_OUTPUT = "published"
+    DIAG_DROPPED = "frames_unmatched"
 
     def __init__(self, node_name: str = "annotator", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
+        self._annotate_timed = self.timed(lambda pair: self._annotate(*pair))
         init_or_destroy(self, self._setup)
 
     def _setup(self) -> None:
@@ -139,13 +144,13 @@ class AnnotatorNode(FerNode):
         self.count("frames_received")
         pair = self.matcher.add_frame(header_key(msg.header), msg)
         if pair is not None:
-            self._annotate(*pair)
+            self._annotate_timed(pair)
 
     def _on_emotions(self, msg: EmotionArray) -> None:
         self.count("results_received")
         pair = self.matcher.add_result(header_key(msg.header), msg)
         if pair is not None:
-            self._annotate(*pair)
+            self._annotate_timed(pair)
 
     def _annotate(self, frame: Image, emotions: EmotionArray) -> None:
         try:

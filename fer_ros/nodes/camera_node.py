@@ -21,6 +21,7 @@ import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import CameraInfo, Image
 
+from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.frame_sources import FrameSource, SourceError, describe_spec, open_source
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
@@ -71,12 +72,12 @@ PARAMS = (
               read_only=True, min=0.0, max=3600.0),
     ParamSpec("log_throttle_s", 5.0, "Minimum seconds between repeated warnings.",
               read_only=True, min=0.0, max=3600.0),
-)
+) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the camera parameters (complete or partial set)."""
-    problems = check_values(PARAMS, values)
+    problems = check_values(PARAMS, values) + check_thresholds(values)
     source = values.get("source")
     if isinstance(source, str) and source.strip().startswith("bag:"):
         problems.append("source: recorded bags are not supported (rosbag2_py has no PyPI "
@@ -125,6 +126,9 @@ def load_camera_info(url: str) -> dict[str, Any]:
 
 class CameraNode(FerNode):
     PARAMS = PARAMS
+    # diagnostics: input = frames read from the source and published
+    DIAG_INPUT = "published"
+    DIAG_OUTPUT = "published"
 
     def __init__(self, node_name: str = "camera", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
@@ -207,6 +211,7 @@ class CameraNode(FerNode):
             self._waiting = False
         if self._source is None and not self._try_reopen_device():
             return
+        t0 = time.perf_counter()
         frame = self._source.read()
         stamp = self.get_clock().now()   # stamped at capture
         if frame is None:
@@ -216,6 +221,7 @@ class CameraNode(FerNode):
             stamp = self.get_clock().now()
         self._pass_frames += 1
         self._publish(frame, stamp)
+        self.processing_times.add(time.perf_counter() - t0)
         max_frames = int(self.param("max_frames"))
         if max_frames and self._published >= max_frames:
             self._finish(f"published max_frames={max_frames} frames")
@@ -317,6 +323,20 @@ class CameraNode(FerNode):
     @property
     def source_kind(self) -> str:
         return describe_spec(self._spec)
+
+    def diagnostics_hardware_id(self) -> str:
+        return self._source.description if self._source is not None else str(self._spec)
+
+    def diagnostics_values(self) -> list[tuple[str, Any]]:
+        return [("source", self.diagnostics_hardware_id()),
+                ("publish_rate_hz", self.publish_rate())]
+
+    def diagnostics_expects_input(self) -> tuple[bool, str]:
+        if self.finished.is_set():
+            return False, f"finished: {self.end_reason}"
+        if self._waiting:
+            return False, "waiting for subscribers"
+        return True, ""
 
     def stats(self) -> dict[str, Any]:
         out = super().stats()

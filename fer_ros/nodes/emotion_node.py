@@ -5,8 +5,12 @@ track id with :class:`fer_ros.smoothing.EmotionSmoother`, using the header stamp
 wall clock). Untracked faces (id 0) get the raw scores. The published header is the source
 image's, so the annotator (or any consumer) can match results to frames.
 
-The model (``model_path``; empty = the shipped ``models/emotion_cnn.tflite``) is loaded at
-start-up: a missing or corrupt model stops the node with one clear message naming the path.
+A managed (lifecycle) node: ``configure`` loads the model (``model_path``; empty = the
+shipped ``models/emotion_cnn.tflite``) and creates the ``emotions`` lifecycle publisher; a
+missing or corrupt model makes configure fail with one clear message naming the path (the
+node stays unconfigured; with ``autostart``, the default, the executable exits with it).
+``activate`` subscribes to ``faces``, ``deactivate`` unsubscribes, ``cleanup`` releases the
+model and the publisher.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from rclpy.callback_groups import ReentrantCallbackGroup
 
+from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.emotion_classifier import ModelLoadError, load_classifier
 from fer_ros.frame_slot import FrameSlot
 from fer_ros.msg import Emotion, EmotionArray, FaceDetectionArray
-from fer_ros.nodes import FerNode, init_or_destroy, run_node
-from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
+from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
+from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
+                                subscription_specs)
 from fer_ros.preprocessing import to_model_input
 from fer_ros.ros_image import ImageEncodingError, copy_header, image_msg_to_bgr
 from fer_ros.smoothing import EmotionSmoother
@@ -45,12 +52,12 @@ PARAMS = (
               "stamps); 0 = publish the raw scores.", min=0.0, max=600.0),
     ParamSpec("switch_margin", 0.1, "The smoothed label only changes when the new class "
               "leads the current one by this much.", min=0.0, max=0.99),
-) + subscription_specs()
+) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the emotion parameters (complete or partial set)."""
-    problems = check_values(PARAMS, values)
+    problems = check_values(PARAMS, values) + check_thresholds(values)
     path = values.get("model_path")
     if isinstance(path, str) and path and not path.endswith((".tflite", ".keras")):
         problems.append(f"model_path: '{path}' is neither a .tflite nor a .keras file")
@@ -125,28 +132,68 @@ def stamp_seconds(header) -> float:
     return header.stamp.sec + header.stamp.nanosec * 1e-9
 
 
-class EmotionNode(FerNode):
+class EmotionNode(FerLifecycleNode):
     PARAMS = PARAMS
+    DIAG_FACES = "faces"
 
     def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self.slot: FrameSlot[FaceDetectionArray] = FrameSlot()
         self._smoother_lock = threading.Lock()
+        self.classifier: Any = None
+        self.class_names: list[str] = []
+        self._smoother: EmotionSmoother | None = None
+        self._pub = None
+        self._sub = None
+        self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
     def _setup(self) -> None:
         values = self._declare_params(check_params, self._on_params_changed)
-        self.classifier = load_model(values["model_path"], values["num_threads"])
-        self.class_names = list(self.classifier.class_names)
-        self._smoother = self._make_smoother(values)
-        self._pub = self.create_publisher(EmotionArray, "emotions", make_qos("reliable", 5))
+        if values["autostart"]:
+            self.bring_up()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _lc_configure(self) -> None:
+        values = {spec.name: self.param(spec.name) for spec in PARAMS}
+        classifier = load_model(values["model_path"], values["num_threads"])
+        self.classifier = classifier
+        self.class_names = list(classifier.class_names)
+        with self._smoother_lock:
+            self._smoother = self._make_smoother(values)
+        self._pub = self.create_lifecycle_publisher(EmotionArray, "emotions",
+                                                    make_qos("reliable", 5))
+        self.get_logger().info(f"configured: {classifier.model_path} "
+                               f"({', '.join(self.class_names)})")
+
+    def _lc_activate(self) -> None:
         self._sub = self.create_subscription(
             FaceDetectionArray, "faces", self._on_faces,
-            make_qos(values["reliability"], values["qos_depth"]),
+            make_qos(self.param("reliability"), self.param("qos_depth")),
             callback_group=ReentrantCallbackGroup())
-        self.get_logger().info(
-            f"classifying {self._sub.topic_name} -> {self._pub.topic_name} with "
-            f"{self.classifier.model_path} ({', '.join(self.class_names)})")
+        self.get_logger().info(f"active: classifying {self._sub.topic_name} -> "
+                               f"{self._pub.topic_name}")
+
+    def _lc_deactivate(self) -> None:
+        if self._sub is not None:
+            self.destroy_subscription(self._sub)
+            self._sub = None
+        deadline = time.monotonic() + 5.0
+        while self.slot.busy and time.monotonic() < deadline:
+            time.sleep(0.002)
+        self.slot.take()
+
+    def _lc_cleanup(self) -> None:
+        if self._pub is not None:
+            self.destroy_lifecycle_publisher(self._pub)
+            self._pub = None
+        with self._smoother_lock:
+            self.classifier = None
+            self._smoother = None
+
+    def diagnostics_values(self) -> list[tuple[str, Any]]:
+        model = getattr(self.classifier, "model_path", None)
+        return super().diagnostics_values() + [("model", str(model) if model else "")]
 
     def _make_smoother(self, values: dict[str, Any]) -> EmotionSmoother:
         return EmotionSmoother(len(self.class_names),
@@ -157,14 +204,20 @@ class EmotionNode(FerNode):
         if {"time_constant_s", "switch_margin"} & changed.keys():
             values = {n: self.param(n) for n in ("time_constant_s", "switch_margin")}
             with self._smoother_lock:
-                self._smoother = self._make_smoother(values)
+                if self.classifier is not None:     # else configure builds it
+                    self._smoother = self._make_smoother(values)
 
     # -- processing ------------------------------------------------------------------------
     def _on_faces(self, msg: FaceDetectionArray) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process, lambda exc: self.failed("emotion inference", exc))
+        self.slot.offer(msg, self._process_timed,
+                        lambda exc: self.failed("emotion inference", exc))
 
     def _process(self, msg: FaceDetectionArray) -> None:
+        with self._smoother_lock:
+            classifier, pub, names = self.classifier, self._pub, self.class_names
+        if classifier is None or pub is None:
+            return          # cleaned up meanwhile
         if len(msg.crops) != len(msg.faces):
             self.reject("faces message", f"{len(msg.faces)} faces but {len(msg.crops)} crops")
             return
@@ -175,15 +228,16 @@ class EmotionNode(FerNode):
             except ImageEncodingError as exc:
                 self.reject("faces message", f"crop {i}: {exc}")
                 return
-        raw = self.classifier.predict(to_model_input(crops)) if crops else None
+        raw = classifier.predict(to_model_input(crops)) if crops else None
         out = EmotionArray()
         out.header = copy_header(msg.header)
-        out.class_names = list(self.class_names)
+        out.class_names = list(names)
         out.tracked_ids = list(msg.tracked_ids)
         stamp_s = stamp_seconds(msg.header)
-        names = self.class_names
         with self._smoother_lock:
             smoother = self._smoother
+            if smoother is None:
+                return
             for i, face in enumerate(msg.faces):
                 scores = raw[i]
                 raw_index = int(scores.argmax())
@@ -205,7 +259,7 @@ class EmotionNode(FerNode):
                 out.faces.append(emo)
             alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
             smoother.forget(alive)
-        self._pub.publish(out)
+        pub.publish(out)
         self.count("processed")
         self.count("faces", len(out.faces))
 

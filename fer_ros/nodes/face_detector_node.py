@@ -7,21 +7,29 @@ latency therefore does not grow when frames arrive faster than they can be proce
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
 ``rejected``, logged with a throttle, and the node goes on with the next frame.
+
+A managed (lifecycle) node: ``configure`` builds the detector (loads its model) and the
+tracker and creates the ``faces`` lifecycle publisher, ``activate`` subscribes to
+``image_raw``, ``deactivate`` unsubscribes, ``cleanup`` releases the detector and the
+publisher. With ``autostart`` (default) it goes to active by itself.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from rclpy.callback_groups import ReentrantCallbackGroup
 from sensor_msgs.msg import Image, RegionOfInterest
 
+from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop, make_detector
 from fer_ros.frame_slot import FrameSlot
 from fer_ros.msg import FaceDetection, FaceDetectionArray
-from fer_ros.nodes import FerNode, init_or_destroy, run_node
-from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
+from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
+from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
+                                subscription_specs)
 from fer_ros.ros_image import ImageEncodingError, bgr_to_image_msg, copy_header, image_msg_to_bgr
 from fer_ros.tracking import FaceTracker
 
@@ -51,12 +59,12 @@ PARAMS = (
               read_only=True, min=1, max=1000),
     ParamSpec("tracker_max_misses", 5, "Tracker: processed frames without a match before a "
               "track is dropped.", read_only=True, min=1, max=10000),
-) + subscription_specs()
+) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the face_detector parameters (complete or partial set)."""
-    problems = check_values(PARAMS, values)
+    problems = check_values(PARAMS, values) + check_thresholds(values)
     iou = values.get("tracker_iou_threshold")
     if isinstance(iou, float) and iou <= 0.0:
         problems.append("tracker_iou_threshold: must be > 0")
@@ -82,33 +90,71 @@ def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetec
     return out
 
 
-class FaceDetectorNode(FerNode):
+class FaceDetectorNode(FerLifecycleNode):
     PARAMS = PARAMS
+    DIAG_FACES = "faces"
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self.slot: FrameSlot[Image] = FrameSlot()
         self._detector_lock = threading.Lock()
+        self._detector: Any = None
+        self._pending_detector: Any = None
+        self._tracker: FaceTracker | None = None
+        self._pub = None
+        self._sub = None
+        self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
     def _setup(self) -> None:
         values = self._declare_params(check_params, self._on_params_changed)
+        if values["autostart"]:
+            self.bring_up()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _lc_configure(self) -> None:
+        values = {spec.name: self.param(spec.name) for spec in PARAMS}
         self._detector = self._make_detector(values)
+        self._pending_detector = None
         self._tracker = (FaceTracker(iou_threshold=values["tracker_iou_threshold"],
                                      max_center_distance=values["tracker_max_center_distance"],
                                      min_hits=values["tracker_min_hits"],
                                      max_misses=values["tracker_max_misses"])
                          if values["tracking"] else None)
-        self._pending_detector: Any = None
-        self._pub = self.create_publisher(FaceDetectionArray, "faces", make_qos("reliable", 5))
+        self._pub = self.create_lifecycle_publisher(FaceDetectionArray, "faces",
+                                                    make_qos("reliable", 5))
+        self.get_logger().info(
+            f"configured: {values['detector']} detector (score >= "
+            f"{values['score_threshold']}), tracking {'on' if self._tracker else 'off'}")
+
+    def _lc_activate(self) -> None:
         self._sub = self.create_subscription(
             Image, "image_raw", self._on_image,
-            make_qos(values["reliability"], values["qos_depth"]),
+            make_qos(self.param("reliability"), self.param("qos_depth")),
             callback_group=ReentrantCallbackGroup())
-        self.get_logger().info(
-            f"detecting faces ({values['detector']}, score >= {values['score_threshold']}) "
-            f"on {self._sub.topic_name} -> {self._pub.topic_name}, tracking "
-            f"{'on' if self._tracker else 'off'}")
+        self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
+                               f"{self._pub.topic_name}")
+
+    def _lc_deactivate(self) -> None:
+        if self._sub is not None:
+            self.destroy_subscription(self._sub)
+            self._sub = None
+        # let a frame being processed finish, forget the waiting one
+        deadline = time.monotonic() + 5.0
+        while self.slot.busy and time.monotonic() < deadline:
+            time.sleep(0.002)
+        self.slot.take()
+
+    def _lc_cleanup(self) -> None:
+        if self._pub is not None:
+            self.destroy_lifecycle_publisher(self._pub)
+            self._pub = None
+        with self._detector_lock:
+            self._detector = self._pending_detector = None
+        self._tracker = None
+
+    def diagnostics_values(self) -> list[tuple[str, Any]]:
+        return super().diagnostics_values() + [("model", self.param("detector"))]
 
     @staticmethod
     def _make_detector(values: dict[str, Any]):
@@ -117,6 +163,8 @@ class FaceDetectorNode(FerNode):
                              max_faces=values["max_faces"])
 
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
+        if self._detector is None:
+            return          # not configured: configure reads the current values
         if {"score_threshold", "min_face_size", "max_faces"} & changed.keys():
             values = {name: self.param(name) for name in
                       ("detector", "score_threshold", "min_face_size", "max_faces")}
@@ -131,24 +179,28 @@ class FaceDetectorNode(FerNode):
     # -- processing ------------------------------------------------------------------------
     def _on_image(self, msg: Image) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process, lambda exc: self.failed("face detection", exc))
+        self.slot.offer(msg, self._process_timed,
+                        lambda exc: self.failed("face detection", exc))
 
     def _process(self, msg: Image) -> None:
         with self._detector_lock:
             if self._pending_detector is not None:
                 self._detector, self._pending_detector = self._pending_detector, None
+            detector, tracker, pub = self._detector, self._tracker, self._pub
+        if detector is None or pub is None:
+            return          # cleaned up meanwhile
         try:
             bgr = image_msg_to_bgr(msg)
         except ImageEncodingError as exc:
             self.reject(f"image {msg.width}x{msg.height} '{msg.encoding}'", str(exc))
             return
-        detections = self._detector.detect(bgr)
-        if self._tracker is not None:
-            tracks = self._tracker.update([(d.x, d.y, d.w, d.h) for d in detections])
-            tracked_ids = self._tracker.confirmed_ids()
+        detections = detector.detect(bgr)
+        if tracker is not None:
+            tracks = tracker.update([(d.x, d.y, d.w, d.h) for d in detections])
+            tracked_ids = tracker.confirmed_ids()
         else:
             tracks, tracked_ids = None, []
-        self._pub.publish(detections_to_msg(msg.header, bgr, detections, tracks, tracked_ids))
+        pub.publish(detections_to_msg(msg.header, bgr, detections, tracks, tracked_ids))
         self.count("processed")
         self.count("faces", len(detections))
 
