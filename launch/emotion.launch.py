@@ -1,12 +1,15 @@
 """The emotion node alone: faces -> emotions.
 
     ros2 launch fer_ros emotion.launch.py model:=/path/emotion_cnn.tflite
+
+A managed (lifecycle) node: it configures and activates itself unless autostart:=false;
+then drive it with `ros2 lifecycle set /emotion configure` and `... activate`.
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -23,10 +26,16 @@ def generate_launch_description():
             'model', default_value='',
             description="Emotion model (.tflite/.keras with '<model>.json' beside it); "
                         "'' = the shipped models/emotion_cnn.tflite"),
-        Node(
+        DeclareLaunchArgument(
+            'autostart', default_value='true', choices=['true', 'false'],
+            description='Managed node: configure and activate it at start-up; false leaves '
+                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager'),
+        LifecycleNode(
             package='fer_ros', executable='emotion', name='emotion',
             namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
             parameters=[LaunchConfiguration('params_file'),
-                        {'model_path': ParameterValue(LaunchConfiguration('model'),
+                        {'autostart': ParameterValue(LaunchConfiguration('autostart'),
+                                                     value_type=bool),
+                         'model_path': ParameterValue(LaunchConfiguration('model'),
                                                       value_type=str)}]),
     ])

@@ -4,7 +4,11 @@
     ros2 launch fer_ros fer_pipeline.launch.py source:=/dev/video0 detector:=haar
     ros2 launch fer_ros fer_pipeline.launch.py namespace:=cam1 params_file:=/path/my.yaml
 
-Launch arguments win over the parameter file. Each node also has its own launch file
+Launch arguments win over the parameter file. face_detector and emotion are managed
+(lifecycle) nodes, started as launch_ros LifecycleNode actions; they configure and activate
+themselves (their `autostart` parameter, from the `autostart` launch argument). With
+autostart:=false they wait unconfigured: `ros2 lifecycle set /face_detector configure`,
+then `activate` (see notes/NODES.md). Each node also has its own launch file
 (camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
 `pipeline` executable runs the same nodes in one process with the same parameter file.
 """
@@ -12,7 +16,7 @@ Launch arguments win over the parameter file. Each node also has its own launch 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -24,6 +28,7 @@ def generate_launch_description():
     model = LaunchConfiguration('model')
     detector = LaunchConfiguration('detector')
     log_level = LaunchConfiguration('log_level')
+    autostart = ParameterValue(LaunchConfiguration('autostart'), value_type=bool)
 
     arguments = [
         DeclareLaunchArgument(
@@ -48,6 +53,10 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'log_level', default_value='info',
             description='Log level of all nodes (debug, info, warn, error)'),
+        DeclareLaunchArgument(
+            'autostart', default_value='true', choices=['true', 'false'],
+            description='Configure and activate the managed nodes (face_detector, emotion) '
+                        'at start-up; false leaves them unconfigured for `ros2 lifecycle set`'),
     ]
 
     ros_args = ['--log-level', log_level]
@@ -58,17 +67,19 @@ def generate_launch_description():
             parameters=[params_file,
                         {'source': ParameterValue(source, value_type=str)}],
             ros_arguments=ros_args),
-        Node(
+        LifecycleNode(
             package='fer_ros', executable='face_detector', name='face_detector',
             namespace=namespace, output='screen', emulate_tty=True,
             parameters=[params_file,
-                        {'detector': ParameterValue(detector, value_type=str)}],
+                        {'detector': ParameterValue(detector, value_type=str),
+                         'autostart': autostart}],
             ros_arguments=ros_args),
-        Node(
+        LifecycleNode(
             package='fer_ros', executable='emotion', name='emotion',
             namespace=namespace, output='screen', emulate_tty=True,
             parameters=[params_file,
-                        {'model_path': ParameterValue(model, value_type=str)}],
+                        {'model_path': ParameterValue(model, value_type=str),
+                         'autostart': autostart}],
             ros_arguments=ros_args),
         Node(
             package='fer_ros', executable='annotator', name='annotator',

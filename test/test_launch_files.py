@@ -24,7 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 LAUNCH = REPO / "launch"
 CONFIG = REPO / "config" / "fer_ros.yaml"
 PY_LAUNCH_FILES = sorted(LAUNCH.glob("*.launch.py"))
-PIPELINE_ARGS = {"source", "model", "detector", "namespace", "params_file"}
+PIPELINE_ARGS = {"source", "model", "detector", "namespace", "params_file", "autostart"}
+#: executables that are managed (lifecycle) nodes
+MANAGED = {"face_detector", "emotion"}
 
 
 def node_module(executable):
@@ -95,7 +97,7 @@ def parse_py_launch(path):
     used = {launch_config_name(c) for c in calls} - {None}
     nodes = []
     for c in calls:
-        if call_name(c) != "Node":
+        if call_name(c) not in ("Node", "LifecycleNode"):
             continue
         params, files = {}, []
         plist = kw(c, "parameters")
@@ -116,6 +118,7 @@ def parse_py_launch(path):
             "name": const(kw(c, "name")), "params": params, "param_files": files,
             "remaps": remaps,
             "namespace_arg": launch_config_name(ns, aliases),
+            "lifecycle": call_name(c) == "LifecycleNode",
         })
     return {"args": args, "nodes": nodes, "used": used | set(aliases.values()), "tree": tree}
 
@@ -134,7 +137,9 @@ def parse_xml_launch(path):
     for el in root.iter():
         for value in el.attrib.values():
             used |= set(VAR.findall(value))
-    for n in root.iter("node"):
+    for n in root.iter():
+        if n.tag not in ("node", "lifecycle_node"):
+            continue
         params, files = {}, []
         for p in n.findall("param"):
             if p.get("from") is not None:
@@ -150,6 +155,7 @@ def parse_xml_launch(path):
             "params": params, "param_files": files,
             "remaps": [(r.get("from"), r.get("to")) for r in n.findall("remap")],
             "namespace_arg": (VAR.findall(n.get("namespace") or "") or [None])[0],
+            "lifecycle": n.tag == "lifecycle_node",
         })
     return {"args": args, "nodes": nodes, "used": used}
 
@@ -191,11 +197,13 @@ def test_launch_file_is_consistent_with_the_nodes(path, parse):
         for pname, p in node["params"].items():
             assert pname in known, f"{path.name}: {exe} has no parameter {pname!r}"
             if p["arg"] is not None:
+                spec = {s.name: s for s in node_module(exe).PARAMS}[pname]
                 default = info["args"][p["arg"]]["default"]
                 if default is not None:          # the launch default must be valid
-                    assert check({pname: default}) == [], (pname, default)
+                    value = default if isinstance(spec.default, str) else \
+                        yaml.safe_load(default)  # ParameterValue(..., value_type=bool) etc.
+                    assert check({pname: value}) == [], (pname, default)
                 choices = info["args"][p["arg"]].get("choices")
-                spec = {s.name: s for s in node_module(exe).PARAMS}[pname]
                 if choices and spec.choices:
                     assert set(choices) <= set(spec.choices)
                 if path.suffix == ".xml" and isinstance(spec.default, str):
@@ -215,6 +223,37 @@ def test_pipeline_launch_files_start_all_nodes_with_the_required_args():
         assert by_exe["camera"]["params"]["source"]["arg"] == "source"
         assert by_exe["face_detector"]["params"]["detector"]["arg"] == "detector"
         assert by_exe["emotion"]["params"]["model_path"]["arg"] == "model"
+
+
+@pytest.mark.parametrize("path, parse", ALL_LAUNCH, ids=lambda v: getattr(v, "name", ""))
+def test_managed_nodes_are_lifecycle_nodes_brought_to_active(path, parse):
+    """face_detector and emotion are launch_ros LifecycleNode actions (explicit name and
+    namespace, as launch_ros requires), and reach active through their own ``autostart``
+    parameter, bound to an ``autostart`` launch argument that defaults to true."""
+    import importlib
+
+    from rclpy.lifecycle import LifecycleNode
+
+    info = parse(path)
+    for node in info["nodes"]:
+        exe = node["executable"]
+        module, cls, _ = NODE_CLASSES[exe]
+        managed = issubclass(getattr(importlib.import_module(module), cls), LifecycleNode)
+        assert managed == (exe in MANAGED), exe
+        assert node["lifecycle"] == managed, f"{path.name}: {exe}"
+        if not managed:
+            assert "autostart" not in node["params"]
+            continue
+        assert node["name"] == exe and node["namespace_arg"] == "namespace"
+        assert node["params"]["autostart"]["arg"] == "autostart", f"{path.name}: {exe}"
+        arg = info["args"]["autostart"]
+        assert arg["default"] == "true"
+        if "choices" in arg and arg["choices"] is not None:
+            assert set(arg["choices"]) == {"true", "false"}
+    if path.suffix == ".py":
+        src = path.read_text()
+        if any(n["lifecycle"] for n in info["nodes"]):
+            assert "from launch_ros.actions import LifecycleNode" in src
 
 
 def test_xml_twin_matches_the_python_pipeline():
