@@ -96,7 +96,11 @@ def _as_uint8_buffer(data) -> np.ndarray:
             if not data.flags.c_contiguous:
                 raise ImageEncodingError(
                     f"image data array must be uint8 or C-contiguous, got {data.dtype}")
-            data = data.view(np.uint8)
+            try:
+                data = data.view(np.uint8)
+            except (TypeError, ValueError) as exc:
+                raise ImageEncodingError(
+                    f"image data array of {data.dtype} is not a byte buffer: {exc}") from exc
         return data.reshape(-1)
     try:
         return np.frombuffer(data, dtype=np.uint8)
@@ -113,7 +117,7 @@ def _as_uint8_buffer(data) -> np.ndarray:
 def _check_int(name: str, value) -> int:
     try:
         v = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ImageEncodingError(f"{name} must be an integer, got {value!r}") from exc
     if v != value:
         raise ImageEncodingError(f"{name} must be an integer, got {value!r}")
