@@ -20,6 +20,7 @@ rqt_image_view / other processes can subscribe while it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -32,6 +33,19 @@ from rclpy.parameter import Parameter
 from fer_ros.nodes import quiet_interrupt, startup_error_types
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
+EXECUTORS = ("multi", "single")
+DEFAULT_EXECUTOR = os.environ.get("FER_ROS_PIPELINE_EXECUTOR", "multi")
+
+
+def make_executor(kind: str, num_threads: int = 4, context=None):
+    """'multi': MultiThreadedExecutor(num_threads); 'single': SingleThreadedExecutor."""
+    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+
+    if kind == "single":
+        return SingleThreadedExecutor(context=context)
+    if kind == "multi":
+        return MultiThreadedExecutor(num_threads=num_threads, context=context)
+    raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
 
 
 def default_params_file() -> Path | None:
@@ -146,7 +160,7 @@ class Pipeline:
 
     def spin(self, num_threads: int = 4, exit_on_end: bool = False, drain_s: float = 1.0,
              wait_graph_s: float = 5.0, extra_subscribers: dict[str, int] | None = None,
-             extra_nodes=()) -> None:
+             extra_nodes=(), executor: str | None = None) -> None:
         """Spin in this thread until shutdown, stop(), or (exit_on_end) the source ended.
 
         The camera is only spun once the other nodes (and ``extra_subscribers``) are
@@ -154,9 +168,9 @@ class Pipeline:
         With ``exit_on_end`` it returns once the camera has finished and no node's counters
         changed for ``drain_s`` seconds.
         """
-        from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+        from rclpy.executors import ExternalShutdownException
 
-        executor = MultiThreadedExecutor(num_threads=num_threads, context=self.context)
+        executor = make_executor(executor or DEFAULT_EXECUTOR, num_threads, self.context)
         for node in list(extra_nodes) + [n for k, n in self.nodes.items() if k != "camera"]:
             executor.add_node(node)
         camera_added = self.camera is None
@@ -225,6 +239,9 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--exit-on-end", action="store_true",
                    help="exit when the source has ended (needs --no-loop or max_frames)")
     p.add_argument("--threads", type=int, default=4, help="executor threads (default 4)")
+    p.add_argument("--executor", choices=EXECUTORS, default=DEFAULT_EXECUTOR,
+                   help="'multi' (MultiThreadedExecutor, --threads threads) or 'single' "
+                        f"(SingleThreadedExecutor); default {DEFAULT_EXECUTOR}")
     return p
 
 
@@ -268,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         except startup_error_types() as exc:
             rclpy.logging.get_logger("pipeline").fatal(f"cannot start: {exc}")
             return 1
-        pipeline.spin(num_threads=args.threads, exit_on_end=args.exit_on_end)
+        pipeline.spin(num_threads=args.threads, exit_on_end=args.exit_on_end,
+                      executor=args.executor)
         return 0
     except KeyboardInterrupt:
         return 0

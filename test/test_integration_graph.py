@@ -315,3 +315,67 @@ def test_demo_runs_to_the_end_and_writes_a_video(tmp_path, emotion_model):
     while cap.read()[0]:
         n += 1
     assert n == len(lines)
+
+
+@pytest.mark.parametrize("hint", [True, False])
+def test_detector_passes_confirmed_tracks_as_trusted_boxes(ros_context, executor, helper_node,
+                                                           astronaut_bgr, hint):
+    """tracking_hint: boxes of confirmed tracks go to detect(trusted_boxes=...), so BlazeFace
+    skips most verification passes of a face it keeps seeing; same faces either way."""
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+    from fer_ros.ros_image import bgr_to_image_msg
+
+    node = FaceDetectorNode(context=ros_context, parameter_overrides=[
+        Parameter("tracker_min_hits", value=2), Parameter("tracking_hint", value=hint),
+        Parameter("qos_depth", value=10)])
+    executor.add_node(node)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/faces") >= 1)
+    n = 8
+    for i in range(n):
+        frame, _ = composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])
+        msg = bgr_to_image_msg(frame)
+        msg.header.stamp.sec = i + 1
+        pub.publish(msg)
+        assert spin_until(executor, lambda: len(faces.messages) > i, timeout=20)
+    assert all(len(m.faces) == 1 for m in faces.messages)
+    assert len({m.faces[0].id for m in faces.messages}) == 1
+    det = node._detector
+    assert det.frames == n
+    if hint:
+        assert det.verifications < n - 2, (det.verifications, det.frames)
+    else:
+        assert det.verifications == n
+
+
+def test_annotator_skips_work_without_subscribers(ros_context, executor, helper_node):
+    from fer_ros.nodes.annotator_node import AnnotatorNode
+    from fer_ros.ros_image import bgr_to_image_msg
+
+    node = AnnotatorNode(context=ros_context)
+    executor.add_node(node)
+    img_pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    emo_pub = helper_node.create_publisher(EmotionArray, "emotions", RELIABLE)
+    assert spin_until(executor, lambda: img_pub.get_subscription_count() >= 1
+                      and emo_pub.get_subscription_count() >= 1)
+
+    def send(sec):
+        img = bgr_to_image_msg(np.full((48, 64, 3), 90, np.uint8))
+        img.header.stamp.sec = sec
+        emo = EmotionArray()
+        emo.header = img.header
+        img_pub.publish(img)
+        emo_pub.publish(emo)
+
+    send(1)
+    assert spin_until(executor, lambda: node.stats().get("skipped_no_subscribers", 0) == 1)
+    assert node.stats().get("published", 0) == 0
+    # only the compressed output is wanted: it alone is built and published
+    jpegs = Collector(helper_node, CompressedImage, "image_annotated/compressed", RELIABLE)
+    assert spin_until(executor, lambda: node.count_subscribers(
+        "/image_annotated/compressed") >= 1)
+    send(2)
+    assert spin_until(executor, lambda: len(jpegs.messages) == 1)
+    assert node.stats()["published"] == 1 and node.stats()["skipped_no_subscribers"] == 1

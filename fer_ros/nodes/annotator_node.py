@@ -6,6 +6,9 @@ drawn on a frame is always the result *for that frame*. A frame whose result nev
 (dropped upstream under load) is evicted unpublished; a frame with zero faces is published
 as soon as its (empty) result arrives.
 
+Nothing is drawn, encoded or published while neither output has a subscriber (counted as
+``skipped_no_subscribers``), and each output is only built when it has one.
+
 Outputs are RELIABLE (they serve reliable and best-effort subscribers, e.g. rqt_image_view):
   image_annotated             sensor_msgs/Image, bgr8, header of the source frame
   image_annotated/compressed  sensor_msgs/CompressedImage, JPEG ("bgr8; jpeg compressed bgr8")
@@ -144,13 +147,22 @@ class AnnotatorNode(FerNode):
         self.count("frames_received")
         pair = self.matcher.add_frame(header_key(msg.header), msg)
         if pair is not None:
-            self._annotate_timed(pair)
+            self._output(pair)
 
     def _on_emotions(self, msg: EmotionArray) -> None:
         self.count("results_received")
         pair = self.matcher.add_result(header_key(msg.header), msg)
         if pair is not None:
-            self._annotate_timed(pair)
+            self._output(pair)
+
+    def _output(self, pair) -> None:
+        """Draw + publish a matched pair, unless nobody subscribes to either output (then
+        converting, drawing and JPEG-encoding would be wasted: counted as skipped)."""
+        if self._image_pub.get_subscription_count() == 0 and (
+                self._jpeg_pub is None or self._jpeg_pub.get_subscription_count() == 0):
+            self.count("skipped_no_subscribers")
+            return
+        self._annotate_timed(pair)
 
     def _annotate(self, frame: Image, emotions: EmotionArray) -> None:
         try:
@@ -160,8 +172,9 @@ class AnnotatorNode(FerNode):
             return
         try:
             out = draw_faces(bgr, annotated_faces(emotions))
-            self._image_pub.publish(bgr_to_image_msg(out, frame.header))
-            if self._jpeg_pub is not None:
+            if self._image_pub.get_subscription_count() > 0:
+                self._image_pub.publish(bgr_to_image_msg(out, frame.header))
+            if self._jpeg_pub is not None and self._jpeg_pub.get_subscription_count() > 0:
                 self._jpeg_pub.publish(bgr_to_compressed_msg(
                     out, frame.header, quality=int(self.param("jpeg_quality"))))
         except Exception as exc:  # noqa: BLE001 - keep running, report it

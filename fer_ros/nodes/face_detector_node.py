@@ -59,7 +59,11 @@ PARAMS = (
               read_only=True, min=1, max=1000),
     ParamSpec("tracker_max_misses", 5, "Tracker: processed frames without a match before a "
               "track is dropped.", read_only=True, min=1, max=10000),
-) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
+    ParamSpec("tracking_hint", True, "Pass the previous frame's boxes of confirmed tracks "
+              "to the detector (detect(trusted_boxes=...)), so BlazeFace skips its "
+              "verification pass for faces it keeps seeing (re-verified every few frames). "
+              "No effect with haar or tracking off."),
+) + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs()
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
@@ -101,6 +105,7 @@ class FaceDetectorNode(FerLifecycleNode):
         self._detector: Any = None
         self._pending_detector: Any = None
         self._tracker: FaceTracker | None = None
+        self._trusted: list[tuple[int, int, int, int]] = []   # worker thread only
         self._pub = None
         self._sub = None
         self._process_timed = self.timed(self._process)
@@ -116,6 +121,7 @@ class FaceDetectorNode(FerLifecycleNode):
         values = {spec.name: self.param(spec.name) for spec in PARAMS}
         self._detector = self._make_detector(values)
         self._pending_detector = None
+        self._trusted = []
         self._tracker = (FaceTracker(iou_threshold=values["tracker_iou_threshold"],
                                      max_center_distance=values["tracker_max_center_distance"],
                                      min_hits=values["tracker_min_hits"],
@@ -194,10 +200,15 @@ class FaceDetectorNode(FerLifecycleNode):
         except ImageEncodingError as exc:
             self.reject(f"image {msg.width}x{msg.height} '{msg.encoding}'", str(exc))
             return
-        detections = detector.detect(bgr)
+        hint = self._trusted if tracker is not None and self.param("tracking_hint") else None
+        detections = detector.detect(bgr, trusted_boxes=hint) if hint else \
+            detector.detect(bgr)
         if tracker is not None:
             tracks = tracker.update([(d.x, d.y, d.w, d.h) for d in detections])
             tracked_ids = tracker.confirmed_ids()
+            # faces of confirmed tracks: trusted by the detector on the next frame
+            self._trusted = [(d.x, d.y, d.w, d.h) for d, t in zip(detections, tracks)
+                             if t.confirmed]
         else:
             tracks, tracked_ids = None, []
         pub.publish(detections_to_msg(msg.header, bgr, detections, tracks, tracked_ids))
