@@ -1,4 +1,4 @@
-# fer_ros developer entry points (no ROS from apt needed). See notes/BUILD.md.
+# fer_ros developer entry points (no ROS from apt needed). See docs/BUILD.md.
 #   make setup        create .venv/ (ROS 2 PyPI wheels, TF, ...) and build+install fer_ros into it
 #   make install      rebuild+reinstall fer_ros into .venv if any package source changed
 #   make test         install (if needed), then run pytest on test/

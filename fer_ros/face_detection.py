@@ -2,7 +2,7 @@
 
 ROS-free: plain NumPy/OpenCV plus ai-edge-litert.
 
-Public API (see notes/DESIGN.md)::
+Public API (see docs/DESIGN.md)::
 
     det = make_detector("blazeface", score_threshold=0.5, min_face_size=20, max_faces=10)
     for d in det.detect(bgr):          # list[Detection], sorted by score, best first

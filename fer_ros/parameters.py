@@ -8,7 +8,7 @@ used to
 * validate values in a *pure* function (:func:`check_values`, no rclpy needed) that the nodes
   wire to ``add_on_set_parameters_callback`` and also run on the initial values,
 * check launch files and the YAML config in the tests, and
-* write the parameter tables in notes/NODES.md.
+* write the parameter tables in docs/NODES.md.
 
 Importing this module does not need a running ROS context; only :func:`declare_parameters`
 and :func:`install_validation` touch a node.
@@ -212,7 +212,7 @@ def subscription_specs(default_reliability: str = "reliable", default_depth: int
 
 
 def markdown_table(specs: Sequence[ParamSpec]) -> str:
-    """The parameter table of notes/NODES.md (a test checks that the doc contains it)."""
+    """The parameter table of docs/NODES.md (a test checks that the doc contains it)."""
     rows = ["| parameter | type | default | constraints | description |",
             "| --- | --- | --- | --- | --- |"]
     for s in specs:

@@ -1,6 +1,6 @@
 """Face crops -> emotion-model input batch.  ROS-free.
 
-The emotion CNN (see notes/DESIGN.md) takes (N, 48, 48, 1) float32 grey images with values in
+The emotion CNN (see docs/DESIGN.md) takes (N, 48, 48, 1) float32 grey images with values in
 [0, 255]; normalisation is part of the model itself, so none happens here.
 """
 

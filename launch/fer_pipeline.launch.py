@@ -8,7 +8,7 @@ Launch arguments win over the parameter file. face_detector and emotion are mana
 (lifecycle) nodes, started as launch_ros LifecycleNode actions; they configure and activate
 themselves (their `autostart` parameter, from the `autostart` launch argument). With
 autostart:=false they wait unconfigured: `ros2 lifecycle set /face_detector configure`,
-then `activate` (see notes/NODES.md). Each node also has its own launch file
+then `activate` (see docs/NODES.md). Each node also has its own launch file
 (camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
 `pipeline` executable runs the same nodes in one process with the same parameter file.
 """

@@ -329,14 +329,14 @@ def test_pipeline_uses_the_shipped_config():
 
 
 def test_nodes_md_has_the_current_parameter_tables():
-    """notes/NODES.md must contain each node's generated table (regenerate it with
+    """docs/NODES.md must contain each node's generated table (regenerate it with
     fer_ros.parameters.markdown_table when a parameter changes)."""
     from fer_ros.parameters import markdown_table
 
-    doc = (REPO / "notes" / "NODES.md").read_text()
+    doc = (REPO / "docs" / "NODES.md").read_text()
     for exe in NODE_CLASSES:
         assert markdown_table(node_module(exe).PARAMS) in doc, \
-            f"the {exe} parameter table in notes/NODES.md is out of date"
+            f"the {exe} parameter table in docs/NODES.md is out of date"
     for exe in NODE_CLASSES:
         for topic in topics(exe):
             assert f"`{topic}`" in doc

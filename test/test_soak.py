@@ -3,7 +3,7 @@
 Runs the four node processes for 60 s at 30 fps on a rendered one-face clip (about 65-75 s
 in all) and checks the soak verdict: RSS growth < 5 % per process after the warm-up, p95
 latency drift <= 20 %, no process exits, results in every window.  The 10-minute version is
-``python scripts/soak.py --seconds 600 --fps 30`` (see notes/BENCH.md).
+``python scripts/soak.py --seconds 600 --fps 30`` (see docs/BENCH.md).
 
 Select or skip it with ``-k soak`` / ``-k 'not soak'``, or set FER_ROS_SKIP_SOAK=1.
 """

@@ -14,7 +14,7 @@ This module holds what the nodes share: :class:`FerNodeMixin` (parameter declara
 ``ParamSpec`` table, pure validation wired to the set-parameters callback, counters,
 throttled error logging, processing times and the /diagnostics publisher), the bases
 :class:`FerNode` (camera, annotator) and :class:`FerLifecycleNode` (face_detector, emotion:
-managed nodes, see notes/NODES.md) and :func:`run_node` (the ``main()`` of every
+managed nodes, see docs/NODES.md) and :func:`run_node` (the ``main()`` of every
 executable: clean start-up errors without a traceback, MultiThreadedExecutor, Ctrl-C).
 
 Every node exposes ``stats() -> dict`` (counters), which the /diagnostics publisher reads.
