@@ -225,9 +225,11 @@ class TransitionFailed(StartupError):
 class FerLifecycleNode(FerNodeMixin, LifecycleNode):
     """Base class of the managed nodes (face_detector, emotion).
 
-    Subclasses implement ``_lc_configure()`` (load the model, create lifecycle publishers),
-    ``_lc_activate()`` (create the subscriptions), ``_lc_deactivate()`` (destroy them) and
-    ``_lc_cleanup()`` (release the model and publishers); each raises on failure. The
+    Subclasses set ``self.slot`` (their FrameSlot), ``self._sub`` and ``self._pub`` and
+    implement ``_lc_configure()`` (load the model, create the lifecycle publisher ``_pub``),
+    ``_lc_activate()`` (create the subscription ``_sub``) and ``_lc_cleanup()`` (release the
+    model; call ``_release_publisher()``); each raises on failure. ``_lc_deactivate()``
+    destroys the subscription and lets the frame in progress finish. The
     transition callbacks here turn an exception into FAILURE with one clear log line and
     keep the error for :meth:`bring_up`. With the read-only ``autostart`` parameter (default
     true) the constructor brings the node to active itself.
@@ -242,7 +244,20 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
 
     def _lc_activate(self) -> None: ...
 
-    def _lc_deactivate(self) -> None: ...
+    def _lc_deactivate(self) -> None:
+        if self._sub is not None:
+            self.destroy_subscription(self._sub)
+            self._sub = None
+        # let a message being processed finish, forget the waiting one
+        deadline = time.monotonic() + 5.0
+        while self.slot.busy and time.monotonic() < deadline:
+            time.sleep(0.002)
+        self.slot.take()
+
+    def _release_publisher(self) -> None:
+        if self._pub is not None:
+            self.destroy_lifecycle_publisher(self._pub)
+            self._pub = None
 
     def _lc_cleanup(self) -> None: ...
 

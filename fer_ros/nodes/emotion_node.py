@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -174,19 +173,8 @@ class EmotionNode(FerLifecycleNode):
         self.get_logger().info(f"active: classifying {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
-    def _lc_deactivate(self) -> None:
-        if self._sub is not None:
-            self.destroy_subscription(self._sub)
-            self._sub = None
-        deadline = time.monotonic() + 5.0
-        while self.slot.busy and time.monotonic() < deadline:
-            time.sleep(0.002)
-        self.slot.take()
-
     def _lc_cleanup(self) -> None:
-        if self._pub is not None:
-            self.destroy_lifecycle_publisher(self._pub)
-            self._pub = None
+        self._release_publisher()
         with self._smoother_lock:
             self.classifier = None
             self._smoother = None

@@ -17,7 +17,6 @@ publisher. With ``autostart`` (default) it goes to active by itself.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from rclpy.callback_groups import ReentrantCallbackGroup
@@ -141,20 +140,8 @@ class FaceDetectorNode(FerLifecycleNode):
         self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
-    def _lc_deactivate(self) -> None:
-        if self._sub is not None:
-            self.destroy_subscription(self._sub)
-            self._sub = None
-        # let a frame being processed finish, forget the waiting one
-        deadline = time.monotonic() + 5.0
-        while self.slot.busy and time.monotonic() < deadline:
-            time.sleep(0.002)
-        self.slot.take()
-
     def _lc_cleanup(self) -> None:
-        if self._pub is not None:
-            self.destroy_lifecycle_publisher(self._pub)
-            self._pub = None
+        self._release_publisher()
         with self._detector_lock:
             self._detector = self._pending_detector = None
         self._tracker = None
