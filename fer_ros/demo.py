@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_ros.metrics import percentile
 from fer_ros.nodes import quiet_interrupt
 
 
@@ -46,9 +47,6 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=4, help="executor threads")
     return p
 
-
-def percentile(values, q) -> float:
-    return float(np.percentile(np.asarray(values, float), q)) if values else float("nan")
 
 
 class DemoListener:

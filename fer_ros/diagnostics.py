@@ -28,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from fer_ros.metrics import percentile
 from fer_ros.parameters import ParamSpec
 
 OK, WARN, ERROR, STALE = 0, 1, 2, 3
@@ -111,17 +112,6 @@ class _Timer:
 
     def __exit__(self, *exc: Any) -> None:
         self._times.add(time.perf_counter() - self._t0)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolation percentile (NumPy's default) of a non-empty sequence."""
-    s = sorted(values)
-    if not s:
-        return math.nan
-    pos = (len(s) - 1) * q / 100.0
-    lo = int(math.floor(pos))
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
 @dataclass
