@@ -34,7 +34,7 @@ from fer_ros.nodes import quiet_interrupt, startup_error_types
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
 EXECUTORS = ("multi", "single")
-DEFAULT_EXECUTOR = os.environ.get("FER_ROS_PIPELINE_EXECUTOR", "multi")
+DEFAULT_EXECUTOR = os.environ.get("FER_ROS_PIPELINE_EXECUTOR", "single")
 
 
 def make_executor(kind: str, num_threads: int = 4, context=None):
