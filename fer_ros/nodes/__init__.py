@@ -34,6 +34,7 @@ from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 
 from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
+from fer_ros.frame_slot import FrameSlot
 from fer_ros.parameters import ParameterError, ParamSpec, install_validation
 
 #: executable name -> (module, class, default node name)
@@ -225,8 +226,7 @@ class TransitionFailed(StartupError):
 class FerLifecycleNode(FerNodeMixin, LifecycleNode):
     """Base class of the managed nodes (face_detector, emotion).
 
-    Subclasses set ``self.slot`` (their FrameSlot), ``self._sub`` and ``self._pub`` and
-    implement ``_lc_configure()`` (load the model, create the lifecycle publisher ``_pub``),
+    Subclasses process input through ``self.slot`` (a FrameSlot) and implement ``_lc_configure()`` (load the model, create the lifecycle publisher ``_pub``),
     ``_lc_activate()`` (create the subscription ``_sub``) and ``_lc_cleanup()`` (release the
     model; call ``_release_publisher()``); each raises on failure. ``_lc_deactivate()``
     destroys the subscription and lets the frame in progress finish. The
@@ -238,6 +238,9 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
     def __init__(self, node_name: str, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self.transition_error: BaseException | None = None
+        self.slot: FrameSlot = FrameSlot()
+        self._pub = None
+        self._sub = None
 
     # -- hooks -----------------------------------------------------------------------------
     def _lc_configure(self) -> None: ...

@@ -25,7 +25,6 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.emotion_classifier import ModelLoadError, load_classifier
-from fer_ros.frame_slot import FrameSlot
 from fer_ros.msg import Emotion, EmotionArray, FaceDetectionArray
 from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
 from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
@@ -137,13 +136,10 @@ class EmotionNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self.slot: FrameSlot[FaceDetectionArray] = FrameSlot()
         self._smoother_lock = threading.Lock()
         self.classifier: Any = None
         self.class_names: list[str] = []
         self._smoother: EmotionSmoother | None = None
-        self._pub = None
-        self._sub = None
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 

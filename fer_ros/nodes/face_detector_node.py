@@ -24,7 +24,6 @@ from sensor_msgs.msg import Image, RegionOfInterest
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop, make_detector
-from fer_ros.frame_slot import FrameSlot
 from fer_ros.msg import FaceDetection, FaceDetectionArray
 from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
 from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
@@ -99,14 +98,11 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self.slot: FrameSlot[Image] = FrameSlot()
         self._detector_lock = threading.Lock()
         self._detector: Any = None
         self._pending_detector: Any = None
         self._tracker: FaceTracker | None = None
         self._trusted: list[tuple[int, int, int, int]] = []   # worker thread only
-        self._pub = None
-        self._sub = None
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
