@@ -118,13 +118,29 @@ class FrameSource:
         return f"<{type(self).__name__} {self.description}>"
 
 
-class VideoFileSource(FrameSource):
+class CaptureSource(FrameSource):
+    """A source read through a cv2.VideoCapture (``self._cap``, opened by ``reopen``)."""
+
+    _cap: cv2.VideoCapture | None = None
+
+    def _read_raw(self) -> np.ndarray | None:
+        if self._cap is None:
+            return None
+        ok, frame = self._cap.read()
+        return frame if ok and frame is not None else None
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class VideoFileSource(CaptureSource):
     def __init__(self, path: str | os.PathLike, width: int = 0, height: int = 0) -> None:
         self.path = Path(path)
         super().__init__(f"video file '{self.path}'", width, height)
         if not self.path.is_file():
             raise SourceError(f"{self.description}: no such file")
-        self._cap: cv2.VideoCapture | None = None
         self._fps: float | None = None
         self.reopen()
 
@@ -143,19 +159,8 @@ class VideoFileSource(FrameSource):
     def native_fps(self) -> float | None:
         return self._fps
 
-    def _read_raw(self) -> np.ndarray | None:
-        if self._cap is None:
-            return None
-        ok, frame = self._cap.read()
-        return frame if ok and frame is not None else None
 
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-
-class DeviceSource(FrameSource):
+class DeviceSource(CaptureSource):
     """A V4L2 camera, by index (``0``) or path (``/dev/video0``)."""
 
     live = True
@@ -166,7 +171,6 @@ class DeviceSource(FrameSource):
         self.device = device
         super().__init__(f"camera device {device!r}", width, height)
         self.requested_fps = float(fps)
-        self._cap: cv2.VideoCapture | None = None
         self.reopen()
 
     def reopen(self) -> None:
@@ -194,16 +198,6 @@ class DeviceSource(FrameSource):
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         return float(fps) if fps and 0 < fps < 1000 else None
 
-    def _read_raw(self) -> np.ndarray | None:
-        if self._cap is None:
-            return None
-        ok, frame = self._cap.read()
-        return frame if ok and frame is not None else None
-
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
 
 
 def _read_image(path: Path) -> np.ndarray:
