@@ -35,7 +35,7 @@ from rclpy.node import Node
 
 from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
 from fer_ros.frame_slot import FrameSlot
-from fer_ros.parameters import ParameterError, ParamSpec, install_validation
+from fer_ros.parameters import ParameterError, ParamSpec, install_validation, make_qos
 
 #: executable name -> (module, class, default node name)
 NODE_CLASSES = {
@@ -256,6 +256,17 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
         while self.slot.busy and time.monotonic() < deadline:
             time.sleep(0.002)
         self.slot.take()
+
+    def _subscribe_input(self, msg_type: Any, topic: str, callback: Callable[[Any], None]):
+        """Create ``self._sub`` on the input topic with the node's reliability/qos_depth,
+        in a reentrant group (the frame slot decides what is processed)."""
+        from rclpy.callback_groups import ReentrantCallbackGroup
+
+        self._sub = self.create_subscription(
+            msg_type, topic, callback,
+            make_qos(self.param("reliability"), self.param("qos_depth")),
+            callback_group=ReentrantCallbackGroup())
+        return self._sub
 
     def _release_publisher(self) -> None:
         if self._pub is not None:

@@ -21,7 +21,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rclpy.callback_groups import ReentrantCallbackGroup
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.emotion_classifier import ModelLoadError, load_classifier
@@ -162,10 +161,7 @@ class EmotionNode(FerLifecycleNode):
                                f"({', '.join(self.class_names)})")
 
     def _lc_activate(self) -> None:
-        self._sub = self.create_subscription(
-            FaceDetectionArray, "faces", self._on_faces,
-            make_qos(self.param("reliability"), self.param("qos_depth")),
-            callback_group=ReentrantCallbackGroup())
+        self._subscribe_input(FaceDetectionArray, "faces", self._on_faces)
         self.get_logger().info(f"active: classifying {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from rclpy.callback_groups import ReentrantCallbackGroup
 from sensor_msgs.msg import Image, RegionOfInterest
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
@@ -129,10 +128,7 @@ class FaceDetectorNode(FerLifecycleNode):
             f"{values['score_threshold']}), tracking {'on' if self._tracker else 'off'}")
 
     def _lc_activate(self) -> None:
-        self._sub = self.create_subscription(
-            Image, "image_raw", self._on_image,
-            make_qos(self.param("reliability"), self.param("qos_depth")),
-            callback_group=ReentrantCallbackGroup())
+        self._subscribe_input(Image, "image_raw", self._on_image)
         self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
