@@ -30,6 +30,7 @@ from typing import Any, Iterable
 import rclpy
 from rclpy.parameter import Parameter
 
+from fer_ros.dds import use_large_data_profile
 from fer_ros.nodes import quiet_interrupt, startup_error_types
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
@@ -276,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_arg_parser().parse_args(ours)
     params_file = default_params_file() if args.params_file is None else (args.params_file
                                                                          or None)
+    use_large_data_profile()
     rclpy.init(args=["pipeline"])
     pipeline = None
     try:

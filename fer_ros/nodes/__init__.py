@@ -33,6 +33,7 @@ import rclpy
 from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 
+from fer_ros.dds import use_large_data_profile
 from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
 from fer_ros.frame_slot import FrameSlot
 from fer_ros.parameters import ParameterError, ParamSpec, install_validation, make_qos
@@ -425,6 +426,7 @@ def spin_node(node: Node) -> None:
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None,
              name: str = "fer_ros") -> int:
     """``main()`` body shared by the single-node executables. Returns the exit code."""
+    use_large_data_profile()
     rclpy.init(args=sys.argv if args is None else args)
     node = None
     try:
