@@ -25,7 +25,8 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'model', default_value='',
             description="Emotion model (.tflite/.keras with '<model>.json' beside it); "
-                        "'' = the shipped models/emotion_cnn.tflite"),
+                        "'' = the shipped models/emotion_cnn_int8.tflite, else "
+                        "models/emotion_cnn.tflite"),
         DeclareLaunchArgument(
             'autostart', default_value='true', choices=['true', 'false'],
             description='Managed node: configure and activate it at start-up; false leaves '

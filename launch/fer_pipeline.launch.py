@@ -46,7 +46,8 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'model', default_value='',
             description="Emotion model (.tflite/.keras, card '<model>.json' beside it); "
-                        "'' = the shipped models/emotion_cnn.tflite"),
+                        "'' = the shipped models/emotion_cnn_int8.tflite, else "
+                        "models/emotion_cnn.tflite"),
         DeclareLaunchArgument(
             'detector', default_value='blazeface', choices=['blazeface', 'haar'],
             description='Face detector'),

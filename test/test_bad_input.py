@@ -203,12 +203,27 @@ def test_model_resolver(tmp_path, monkeypatch):
     # missing relative path: the first candidate (cwd) is reported, all are listed
     path, tried = resolve_model_path("models/none.tflite")
     assert path == tmp_path / "models/none.tflite" and len(tried) >= 2
-    # default: models/emotion_cnn.tflite in a share directory (or the source tree)
+    # default: the shipped int8 model in a share directory (or the source tree)
     monkeypatch.delenv("FER_ROS_MODEL", raising=False)
     path, tried = resolve_model_path("")
-    assert path.name == "emotion_cnn.tflite" and path.parent.name == "models"
+    assert path.name == "emotion_cnn_int8.tflite" and path.parent.name == "models"
     monkeypatch.setenv("FER_ROS_MODEL", str(model))
     assert resolve_model_path("")[0] == model
+
+
+def test_default_model_falls_back_to_float32(tmp_path, monkeypatch):
+    from fer_ros.nodes import emotion_node
+
+    share = tmp_path / "share"
+    (share / "models").mkdir(parents=True)
+    monkeypatch.delenv("FER_ROS_MODEL", raising=False)
+    monkeypatch.setattr(emotion_node, "_share_dirs", lambda: [share])
+    float32 = share / "models" / "emotion_cnn.tflite"
+    float32.write_bytes(b"x")
+    assert emotion_node.resolve_model_path("")[0] == float32
+    int8 = share / "models" / "emotion_cnn_int8.tflite"
+    int8.write_bytes(b"x")
+    assert emotion_node.resolve_model_path("")[0] == int8
 
 
 # ---------------------------------------------------------------------------- camera
