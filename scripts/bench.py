@@ -5,7 +5,7 @@
     python scripts/bench.py --seconds 20 --json bench_out/bench.json
     python scripts/bench.py --faces 1 5 --rates max 60 30 --modes processes pipeline
     python scripts/bench.py --source my_video.mp4 --modes pipeline --rates max
-    python scripts/bench.py --model-dir models --graph-model int8
+    python scripts/bench.py --model-dir models --graph-model tflite   # float32 in the graph
     python scripts/bench.py --profile                # + py-spy profile of every process
 
 Graph runs.  For every mode x clip x rate the graph is started as it is deployed:
@@ -503,6 +503,7 @@ class GraphRun:
         return {
             "name": self.spec.name, "mode": self.spec.mode, "clip": self.spec.label,
             "faces_in_clip": self.spec.faces, "rate": self.spec.rate_label,
+            "camera_rate": self.spec.rate,
             "source": self.spec.source, "model": str(self.spec.model),
             "seconds": seconds,
             "camera_fps": cam / seconds,
@@ -840,23 +841,62 @@ def bench_components(clips: dict[int, Path], models: dict[str, Path], seconds: f
 
 # =============================================================================== reporting
 def target_checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-run checks: throughput at the max rate, keeping up at a fixed rate, p95 latency."""
     checks = []
     for r in results:
         n = r.get("faces_in_clip")
         if r["rate"] == "max" and n:
-            want = TARGET_FPS.get(n, TARGET_FPS_SEVERAL if n >= 5 else None)
+            want = target_fps(n)
             if want:
                 checks.append({"run": r["name"], "what": f"throughput >= {want:g} fps",
                                "value": r["fps"], "ok": r["fps"] >= want})
         if r["rate"] != "max":
-            ratio = r["fps"] / r["camera_fps"] if r["camera_fps"] else float("nan")
             checks.append({"run": r["name"], "what": "keeps up: results for >= 95 % of "
-                           "the camera's frames (%)", "value": 100 * ratio,
-                           "ok": ratio == ratio and ratio >= 0.95})
+                           "the camera's frames (%)", "value": 100 * keep_up_ratio(r),
+                           "ok": keeps_up(r)})
         p95 = r["latency"]["p95_ms"]
         checks.append({"run": r["name"], "what": f"p95 latency < {TARGET_P95_MS:g} ms",
                        "value": p95, "ok": p95 == p95 and p95 < TARGET_P95_MS})
     return checks
+
+
+def target_fps(faces: int | None) -> float | None:
+    if not faces:
+        return None
+    return TARGET_FPS.get(faces, TARGET_FPS_SEVERAL if faces >= 5 else None)
+
+
+def keep_up_ratio(run: dict[str, Any]) -> float:
+    return run["fps"] / run["camera_fps"] if run["camera_fps"] else float("nan")
+
+
+def keeps_up(run: dict[str, Any]) -> bool:
+    ratio = keep_up_ratio(run)
+    return ratio == ratio and ratio >= 0.95
+
+
+def target_verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The targets per mode and clip: met when one run delivers >= the target frames/s end
+    to end with p95 latency < TARGET_P95_MS, either at the max rate or at a fixed camera rate
+    >= the target that the graph keeps up with. In ``processes`` mode the max-rate camera is
+    a separate process decoding and publishing hundreds of frames/s on the same cores, so a
+    fixed rate is the deployment case (a real camera)."""
+    verdicts = []
+    for key in dict.fromkeys((r["mode"], r["clip"]) for r in results):
+        runs = [r for r in results if (r["mode"], r["clip"]) == key]
+        want = target_fps(runs[0].get("faces_in_clip"))
+        if want is None:
+            continue
+        ok_runs = [r for r in runs
+                   if (r["fps"] >= want if r["rate"] == "max"
+                       else r["camera_rate"] >= want and keeps_up(r))
+                   and r["latency"]["p95_ms"] < TARGET_P95_MS]
+        best = max(ok_runs, key=lambda r: r["fps"]) if ok_runs else None
+        verdicts.append({"mode": key[0], "clip": key[1], "target_fps": want,
+                         "ok": best is not None, "run": best["name"] if best else None,
+                         "fps": best["fps"] if best else None,
+                         "p95_ms": best["latency"]["p95_ms"] if best else None})
+    return verdicts
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -931,10 +971,19 @@ def print_report(report: dict[str, Any]) -> None:
         print(metrics.format_table(rows, ["per-frame step", "median ms", "p95 ms", "CPU ms"]))
     checks = report.get("targets", [])
     if checks:
-        print("\ntargets")
+        print("\nchecks per run")
         for c in checks:
             print(f"  {'PASS' if c['ok'] else 'FAIL'}  {c['run']}: {c['what']} "
                   f"(measured {c['value']:.1f})")
+    verdicts = report.get("target_verdicts", [])
+    if verdicts:
+        print(f"\ntargets (>= N frames/s end to end with p95 < {TARGET_P95_MS:g} ms, at the max "
+              "rate or a fixed camera rate >= N kept up with)")
+        for v in verdicts:
+            how = (f"{v['run']}: {v['fps']:.1f} results/s, p95 {v['p95_ms']:.1f} ms"
+                   if v["ok"] else "no run meets it")
+            print(f"  {'MET ' if v['ok'] else 'MISS'}  {v['mode']} | {v['clip']} >= "
+                  f"{v['target_fps']:g} fps: {how}")
     prof = report.get("profile")
     if prof:
         for p in prof:
@@ -1002,8 +1051,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--model-dir", default=None,
                     help="folder with emotion_cnn.keras/.tflite/_int8.tflite + cards "
                          "(default: models/ if it has them, else untrained stand-ins)")
-    ap.add_argument("--graph-model", default="tflite", choices=sorted(MODEL_FILES),
-                    help="which of them the graph runs use (default tflite)")
+    ap.add_argument("--graph-model", default=None, choices=sorted(MODEL_FILES),
+                    help="which of them the graph runs use (default: int8 when present, as "
+                         "the emotion node's default, else tflite)")
     ap.add_argument("--params-file", default=None,
                     help="node parameter YAML (default: the package's config/fer_ros.yaml)")
     ap.add_argument("--launcher", choices=["module", "console"], default="module",
@@ -1021,7 +1071,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
                     help="profile only threads holding the GIL (Python CPU time)")
     ap.add_argument("--json", default=None, help="write all results to this JSON file")
     ap.add_argument("--check-targets", action="store_true",
-                    help="exit 1 when a throughput/latency target is missed")
+                    help="exit 1 when a mode and clip misses its target (see the "
+                         "'targets' lines of the report)")
     ap.add_argument("--log-dir", default=str(OUT_DIR / "logs"),
                     help="node logs (default bench_out/logs)")
     ap.add_argument("--build-standin", metavar="DIR", help=argparse.SUPPRESS)
@@ -1053,9 +1104,10 @@ def main(argv: list[str] | None = None) -> int:
                               "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"),
                               "commit": git_describe()}
     models, report["models_from"] = resolve_models(args.model_dir)
-    if args.graph_model not in models:
-        raise SystemExit(f"bench: no {MODEL_FILES[args.graph_model]} in {report['models_from']}")
-    graph_model = models[args.graph_model]
+    graph_kind = args.graph_model or ("int8" if "int8" in models else "tflite")
+    if graph_kind not in models:
+        raise SystemExit(f"bench: no {MODEL_FILES[graph_kind]} in {report['models_from']}")
+    graph_model = models[graph_kind]
     report["graph_model"] = str(graph_model)
     report["models"] = {k: str(v) for k, v in models.items()}
 
@@ -1096,6 +1148,7 @@ def main(argv: list[str] | None = None) -> int:
                     "process was starved of CPU: the published/dropped counts are low bounds)")
         report["runs"] = runs
         report["targets"] = target_checks(runs)
+        report["target_verdicts"] = target_verdicts(runs)
     if args.profile:
         py_spy = find_py_spy()
         if py_spy is None:
@@ -1124,7 +1177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwrote {args.json}")
     if failures:
         return 2
-    if args.check_targets and not all(c["ok"] for c in report.get("targets", [])):
+    if args.check_targets and not all(v["ok"] for v in report.get("target_verdicts", [])):
         return 1
     return 0
 

@@ -74,7 +74,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--window", type=float, default=None,
                     help="latency/RSS window in seconds (default 60, or measured/6 if shorter)")
     ap.add_argument("--model", default=None, help="emotion model for the graph (.tflite/.keras; "
-                    "default: models/emotion_cnn.tflite, else a stand-in as in bench.py)")
+                    "default: as bench.py, the int8 model when present, else float32)")
     ap.add_argument("--model-dir", default=None, help="as in bench.py (ignored with --model)")
     ap.add_argument("--detector", choices=["blazeface", "haar"], default=None)
     ap.add_argument("--params-file", default=None)
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"soak: model not found: {model}")
     else:
         models, _ = bench.resolve_models(args.model_dir)
-        model = models["tflite"]
+        model = models.get("int8", models["tflite"])
     if args.source in ("auto", ""):
         source, label = bench.resolve_source(None, args.faces)
     else:
