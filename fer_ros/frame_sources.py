@@ -2,16 +2,20 @@
 
 ``open_source(spec)`` turns the camera node's ``source`` parameter into a :class:`FrameSource`:
 
-=====================================  ==================================================
-``sample`` (default)                    the built-in sample clip
-                                        (:func:`fer_ros.sample_clip.sample_clip_path`)
-``0``, ``1``, ``/dev/video0``,          a V4L2 camera (``v4l2:`` prefix optional)
+=======================================  ==============================================
+``sample`` (default)                      the built-in sample clip
+                                          (:func:`fer_ros.sample_clip.sample_clip_path`)
+``0``, ``1``, ``/dev/video0``,            a V4L2 camera (``v4l2:`` prefix optional)
 ``v4l2:/dev/video2``
-a video file (``.mp4``, ``.avi``, ...)  read with OpenCV
-an image file (``.jpg``, ``.png``...)   the same frame, again and again
-a folder                                its image files in name order
-``bag:PATH``                            not supported: rosbag2_py has no PyPI wheel
-=====================================  ==================================================
+a video file (``.mp4``, ``.avi``, ...)    read with OpenCV
+an image file (``.jpg``, ``.png``...)     the same frame, again and again
+a folder                                  its image files in name order
+a rosbag2 bag: a folder with              the images of one topic (``bag_topic``, default
+``metadata.yaml``, a ``.db3`` or          the first image topic), see
+``.mcap`` file (``bag:`` prefix optional) :class:`fer_ros.bag_source.BagSource`
+=======================================  ==============================================
+
+(The bag source needs rclpy to deserialise the recorded messages; the others do not.)
 
 Every source returns BGR ``uint8`` frames of shape (H, W, 3). ``read()`` returns ``None`` at
 the end of a finite source or when a live device stops delivering; ``reopen()`` starts a
@@ -30,6 +34,7 @@ import numpy as np
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".gif")
+BAG_SUFFIXES = (".db3", ".mcap")      # rosbag2 storage files (SQLite, MCAP)
 DEFAULT_FPS = 30.0
 
 
@@ -272,6 +277,8 @@ def describe_spec(spec: str) -> str:
     if spec.startswith("bag:"):
         return "bag"
     path = Path(spec).expanduser()
+    if is_bag_path(path):
+        return "bag"
     if path.is_dir():
         return "folder"
     if path.suffix.lower() in IMAGE_EXTENSIONS:
@@ -279,7 +286,15 @@ def describe_spec(spec: str) -> str:
     return "video"
 
 
-def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0) -> FrameSource:
+def is_bag_path(path: Path) -> bool:
+    """A rosbag2 bag: a folder holding metadata.yaml, or a .db3 / .mcap storage file."""
+    if path.is_dir():
+        return (path / "metadata.yaml").is_file()
+    return path.suffix.lower() in BAG_SUFFIXES
+
+
+def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0,
+                bag_topic: str = "") -> FrameSource:
     """Open the source named by ``spec`` (see the module docstring)."""
     spec = (spec or "").strip()
     kind = describe_spec(spec)
@@ -292,9 +307,10 @@ def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0) ->
         match = re.match(r"^\d+$", dev)
         return DeviceSource(int(dev) if match else dev, width, height, fps)
     if kind == "bag":
-        raise SourceError(f"source '{spec}': recorded bags are not supported: rosbag2_py is not "
-                          "installable from PyPI. Play the bag with 'ros2 bag play' instead and "
-                          "point the face_detector at its image topic.")
+        from fer_ros.bag_source import BagSource
+
+        return BagSource(spec[len("bag:"):] if spec.startswith("bag:") else spec, bag_topic,
+                         width, height)
     path = Path(spec).expanduser()
     if kind == "folder":
         return ImageFolderSource(path, width, height)

@@ -128,11 +128,6 @@ def test_corrupt_image_is_an_error(tmp_path):
         open_source(str(bad))
 
 
-def test_bag_is_reported_unsupported():
-    with pytest.raises(SourceError, match="rosbag2_py"):
-        open_source("bag:/tmp/some_bag")
-
-
 def test_missing_device_path_is_an_error():
     with pytest.raises(SourceError, match="/dev/video99"):
         DeviceSource("/dev/video99")

@@ -34,8 +34,11 @@ SUBSCRIBES: dict[str, str] = {}
 PARAMS = (
     ParamSpec("source", "sample",
               "What to publish: 'sample' (the built-in clip), a V4L2 device index or path "
-              "('0', '/dev/video0'), a video file, an image file, or a folder of images.",
+              "('0', '/dev/video0'), a video file, an image file, a folder of images, or a "
+              "recorded rosbag2 bag (its folder, a .db3 or a .mcap file).",
               read_only=True),
+    ParamSpec("bag_topic", "", "Bag sources: the image topic to play (sensor_msgs Image or "
+              "CompressedImage); '' = the first image topic of the bag.", read_only=True),
     ParamSpec("width", 0, "Output width in pixels; 0 keeps the source's (or follows the "
               "aspect ratio when only height is set). Requested from devices.",
               read_only=True, min=0, max=8192),
@@ -151,7 +154,7 @@ class CameraNode(FerNode):
                                       f"'{values['camera_name']}'")
         self._calibration_size_warned = False
         self._source = open_source(self._spec, values["width"], values["height"],
-                                   values["fps"])
+                                   values["fps"], values["bag_topic"])
         qos = make_qos(values["reliability"], values["qos_depth"])
         self._image_pub = self.create_publisher(Image, "image_raw", qos)
         self._info_pub = (self.create_publisher(CameraInfo, "camera_info",
@@ -160,6 +163,7 @@ class CameraNode(FerNode):
                           if values["publish_camera_info"] else None)
         self._published = 0
         self._pass_frames = 0          # frames read since the last (re)open
+        self._skipped_seen = 0         # len(source.skipped) already counted
         self._reopen_at = 0.0
         self._wait_started = time.monotonic()
         self._waiting = values["wait_for_subscribers"] > 0
@@ -214,6 +218,7 @@ class CameraNode(FerNode):
         t0 = time.perf_counter()
         frame = self._source.read()
         stamp = self.get_clock().now()   # stamped at capture
+        self._report_skipped()
         if frame is None:
             frame = self._handle_end()
             if frame is None:
@@ -225,6 +230,17 @@ class CameraNode(FerNode):
         max_frames = int(self.param("max_frames"))
         if max_frames and self._published >= max_frames:
             self._finish(f"published max_frames={max_frames} frames")
+
+    def _report_skipped(self) -> None:
+        """Folder and bag sources skip undecodable frames: count them, warn (throttled)."""
+        skipped = getattr(self._source, "skipped", None)
+        if not skipped or len(skipped) <= self._skipped_seen:
+            return
+        self.count("source_skipped", len(skipped) - self._skipped_seen)
+        self._skipped_seen = len(skipped)
+        self.get_logger().warning(f"{self._source.description}: skipped an undecodable frame "
+                                  f"({skipped[-1]}); {len(skipped)} so far",
+                                  throttle_duration_sec=max(self.log_throttle_s, 0.001))
 
     def _publish(self, frame: np.ndarray, stamp) -> None:
         msg = bgr_to_image_msg(frame)
@@ -299,7 +315,8 @@ class CameraNode(FerNode):
             return False
         try:
             self._source = open_source(self._spec, int(self.param("width")),
-                                       int(self.param("height")), float(self.param("fps")))
+                                       int(self.param("height")), float(self.param("fps")),
+                                       self.param("bag_topic"))
         except SourceError as exc:
             self.get_logger().warning(f"reopen failed: {exc}",
                                       throttle_duration_sec=max(self.log_throttle_s, 0.001))
