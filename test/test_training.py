@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 
-from training import data, evaluate, export, train  # noqa: E402
+from training import data, evaluate, export, swa, train  # noqa: E402
 from training.model import CLASS_NAMES, make_model  # noqa: E402
 
 
@@ -193,3 +193,51 @@ def test_init_from_starts_with_the_given_weights(folder_dataset, tmp_path):
     trained = keras.saving.load_model(out / "last.keras")
     np.testing.assert_array_equal(trained.get_layer("conv1").get_weights()[0],
                                   source.get_layer("conv1").get_weights()[0])
+
+
+def test_swa_keeps_a_resumable_running_average_and_exports_it(folder_dataset, tmp_path):
+    out = tmp_path / "run"
+    common = ["--batch-size", "8", "--verbose", "0"]
+    assert train.main(["--data", str(folder_dataset), "--out", str(out), "--epochs", "2",
+                       "--swa-start", "2"] + common) == 0
+    average = swa.RunningAverage(out / "swa_average.npz")
+    assert average.epochs == [2]
+    epoch2 = keras.saving.load_model(out / "last.keras").get_weights()
+    assert train.main(["--out", str(out), "--resume", "--epochs", "3"] + common) == 0
+    epoch3 = keras.saving.load_model(out / "last.keras").get_weights()
+    average = swa.RunningAverage(out / "swa_average.npz")
+    assert average.epochs == [2, 3]
+    np.testing.assert_allclose(average.weights[0], (epoch2[0] + epoch3[0]) / 2, atol=1e-6)
+    summary = json.loads((out / "swa.json").read_text())
+    assert summary["epochs"] == [2, 3] and summary["bn_recalibration_images"] == 22
+    assert (out / "swa" / "confusion_matrix.png").is_file()
+    swa_model = keras.saving.load_model(out / "swa.keras")
+    assert swa_model.count_params() == make_model().count_params()
+
+    models = tmp_path / "models"
+    assert export.main(["--run", str(out), "--data", str(folder_dataset), "--out",
+                        str(models), "--max-int8-drop", "100"]) == 0
+    card = json.loads((models / "emotion_cnn.keras.json").read_text())
+    assert card["training"]["swa_epochs"] == [2, 3]
+    assert card["training"]["weights"].startswith("stochastic weight averaging of epochs 2..3")
+
+
+def test_batchnorm_recalibration_uses_the_data_statistics():
+    model = make_model()
+    images = np.random.default_rng(3).integers(0, 256, (40, 48, 48), dtype=np.uint8)
+    assert swa.recalibrate_batchnorm(model, images, batch_size=8) == 40
+    conv1 = keras.Model(model.input, model.get_layer("conv1").output)
+    outputs = conv1.predict(images[..., None].astype(np.float32), verbose=0)
+    # mean of the five batch means = the mean over all images (equal batch sizes)
+    np.testing.assert_allclose(model.get_layer("conv1_bn").moving_mean.numpy(),
+                               outputs.mean(axis=(0, 1, 2)), rtol=1e-3, atol=1e-5)
+    assert model.get_layer("conv1_bn").momentum == pytest.approx(0.99)   # restored
+
+
+def test_average_checkpoints_is_the_mean_of_their_weights(tmp_path):
+    first, second = make_model(), make_model()
+    first.save(tmp_path / "epoch_01.keras")
+    second.save(tmp_path / "epoch_02.keras")
+    average = swa.average_checkpoints([tmp_path / "epoch_01.keras", tmp_path / "epoch_02.keras"])
+    for got, a, b in zip(average, first.get_weights(), second.get_weights()):
+        np.testing.assert_allclose(got, (a + b) / 2, atol=1e-6)

@@ -2,6 +2,9 @@
 
     python training/export.py --run runs/reference --data /path/to/images --out models
 
+Exports the run's swa.keras (stochastic weight averaging, training/swa.py) when it has one,
+else its best.keras (--weights chooses).
+
 Writes into --out: <name>.keras (float32, no optimizer state), <name>.tflite (float32), and
 <name>_int8.tflite (dynamic-range int8) only if it loses less than --max-int8-drop points of
 validation accuracy; each with a model card `<file>.json` (class names in output order, input
@@ -108,6 +111,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="dataset with a validation split")
     parser.add_argument("--out", default="models")
     parser.add_argument("--name", default="emotion_cnn")
+    parser.add_argument("--weights", choices=("auto", "best", "swa"), default="auto",
+                        help="best.keras, swa.keras, or auto: swa.keras when the run has it")
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
                         help="ship int8 only if it loses less than this many accuracy points")
     args = parser.parse_args(argv)
@@ -121,7 +126,19 @@ def main(argv=None) -> int:
     validation = splits["validation"]
     train_counts = splits["train"].class_counts().tolist()
 
-    model = float32_copy(keras.saving.load_model(run / "best.keras"))
+    weights = args.weights
+    if weights == "auto":
+        weights = "swa" if (run / "swa.keras").exists() else "best"
+    model = float32_copy(keras.saving.load_model(run / f"{weights}.keras"))
+    if weights == "swa":
+        swa = json.loads((run / "swa.json").read_text())
+        chosen = {"weights": f"stochastic weight averaging of epochs {swa['epochs'][0]}.."
+                             f"{swa['epochs'][-1]} ({len(swa['epochs'])} epochs), BatchNorm "
+                             f"statistics recomputed on {swa['bn_recalibration_images']} "
+                             "unaugmented training images (training/swa.py)",
+                  "swa_epochs": swa["epochs"]}
+    else:
+        chosen = {"weights": f"best epoch by validation accuracy ({state['best_epoch'] + 1})"}
     class_names = json.loads((run / "class_names.json").read_text())
     card = {
         "name": args.name,
@@ -140,6 +157,7 @@ def main(argv=None) -> int:
                        if key not in ("data", "out", "verbose", "limit")},
             "epochs_run": state["epoch"] + 1,
             "best_epoch": state["best_epoch"] + 1,
+            **chosen,
         },
         "commit": git_commit(Path(__file__).resolve().parent.parent),
         "date": datetime.date.today().isoformat(),

@@ -5,7 +5,9 @@
 
 Writes into --out: last.keras (every epoch, with optimizer state), best.keras (best validation
 accuracy), history.csv, state.json, and at the end the reports (accuracy.png, loss.png,
-confusion_matrix.png, report.json) of the best model on the validation split.
+confusion_matrix.png, report.json) of the best model on the validation split. With
+--swa-start N it also keeps the running average of the weights of epochs N.. (swa_average.npz)
+and at the end writes swa.keras, swa.json and swa/ (see training/swa.py).
 """
 
 import argparse
@@ -25,6 +27,7 @@ import numpy as np  # noqa: E402
 
 from training.data import Augmentation, load_dataset  # noqa: E402
 from training.model import make_model  # noqa: E402
+from training.swa import RunningAverage  # noqa: E402
 
 HISTORY_FIELDS = ("epoch", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy",
                   "seconds")
@@ -60,6 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="mixed_bfloat16 is ~1.7x faster on CPUs with AMX/AVX512-BF16")
     parser.add_argument("--init-from", help="start from the weights of this .keras model of the "
                         "same architecture (e.g. models/emotion_cnn.keras) instead of random")
+    parser.add_argument("--swa-start", type=int, default=0,
+                        help="average the weights of this epoch (1-based) and every later one "
+                             "(stochastic weight averaging, training/swa.py); 0 = off")
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--limit", type=int, default=0,
                         help="use only the first N images of each split (smoke tests)")
@@ -117,6 +123,7 @@ class TrainingControl(keras.callbacks.Callback):
         super().__init__()
         self.out_dir, self.options, self.state = out_dir, options, state
         self.epoch_started = 0.0
+        self.swa = RunningAverage(out_dir / "swa_average.npz")
 
     def learning_rate_for(self, epoch: int) -> float:
         base = self.options["learning_rate"]
@@ -154,6 +161,8 @@ class TrainingControl(keras.callbacks.Callback):
             self.model.stop_training = True
             state["stopped_early"] = True
         state["epoch"] = epoch
+        if self.options.get("swa_start") and epoch + 1 >= self.options["swa_start"]:
+            self.swa.add(self.model.get_weights(), epoch + 1)
         row = {"epoch": epoch + 1, "learning_rate": learning_rate,
                "seconds": round(time.time() - self.epoch_started, 1)}
         row.update({key: float(logs[key]) for key in HISTORY_FIELDS if key in logs})
@@ -271,6 +280,11 @@ def main(argv=None) -> int:
     summary = write_reports(out_dir, best, validation)
     print(f"best epoch {state['best_epoch'] + 1}: validation accuracy "
           f"{summary['accuracy']:.4f}; reports in {out_dir}")
+    average = RunningAverage(out_dir / "swa_average.npz")
+    if average.weights is not None:
+        from training.swa import finish
+        finish(out_dir, average.weights, average.epochs, {"train": train, "validation":
+                                                          validation}, options["seed"])
     return 0
 
 
