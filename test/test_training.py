@@ -220,6 +220,8 @@ def test_swa_keeps_a_resumable_running_average_and_exports_it(folder_dataset, tm
     card = json.loads((models / "emotion_cnn.keras.json").read_text())
     assert card["training"]["swa_epochs"] == [2, 3]
     assert card["training"]["weights"].startswith("stochastic weight averaging of epochs 2..3")
+    assert (models / "confusion_matrix.png").read_bytes() == \
+        (out / "swa" / "confusion_matrix.png").read_bytes()
 
 
 def test_batchnorm_recalibration_uses_the_data_statistics():

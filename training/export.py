@@ -193,8 +193,11 @@ def main(argv=None) -> int:
     for path in shipped:
         write_card(path, card, *results[path])
     for figure in FIGURES:
-        if (run / figure).exists():
-            shutil.copy(run / figure, out / figure)
+        # the confusion matrix of the exported weights; the curves of the whole run
+        source = run / "swa" / figure if weights == "swa" and figure == FIGURES[2] else \
+            run / figure
+        if source.exists():
+            shutil.copy(source, out / figure)
     return 0
 
 
