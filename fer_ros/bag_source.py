@@ -43,6 +43,23 @@ def list_topics(path: Path) -> dict[str, str]:
     return topics
 
 
+def recorded_stamps(path: Path, topic: str) -> list[int]:
+    """Receive timestamps (ns) of the messages on ``topic`` (SQLite: without reading data)."""
+    stamps: list[int] = []
+    for file in storage_files(path):
+        if file.suffix.lower() == ".db3":
+            con = _connect(file)
+            try:
+                stamps += [int(t) for (t,) in con.execute(
+                    "SELECT m.timestamp FROM messages m JOIN topics t ON m.topic_id = t.id "
+                    "WHERE t.name = ? ORDER BY m.timestamp", (topic,))]
+            finally:
+                con.close()
+        else:
+            stamps += [stamp for stamp, _ in _mcap_messages(file, topic)]
+    return stamps
+
+
 def iter_serialized(path: Path, topic: str) -> Iterator[tuple[int, bytes]]:
     """(receive timestamp ns, CDR bytes) of every message on ``topic``, in time order per
     storage file (files in name order, as rosbag2 splits them)."""
@@ -170,7 +187,7 @@ class BagSource(FrameSource):
         self.reopen()
 
     def _recorded_fps(self) -> float | None:
-        stamps = [stamp for stamp, _ in iter_serialized(self.path, self.topic)]
+        stamps = recorded_stamps(self.path, self.topic)
         self.messages = len(stamps)
         if self.messages == 0:
             raise SourceError(f"{self.description}: the topic has no messages")
