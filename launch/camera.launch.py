@@ -23,7 +23,7 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'source', default_value='sample',
             description="'sample', a device ('/dev/video0', 'v4l2:0'), a video or image "
-                        "file, or a folder of images"),
+                        "file, a folder of images, or a rosbag2 bag (folder, .db3, .mcap)"),
         Node(
             package='fer_ros', executable='camera', name='camera',
             namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,

@@ -42,7 +42,8 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'source', default_value='sample',
             description="Camera source: 'sample' (built-in clip), a device ('/dev/video0' or "
-                        "'v4l2:0'), a video or image file, or a folder of images"),
+                        "'v4l2:0'), a video or image file, a folder of images, or a rosbag2 bag "
+                        "(folder, .db3, .mcap)"),
         DeclareLaunchArgument(
             'model', default_value='',
             description="Emotion model (.tflite/.keras, card '<model>.json' beside it); "
