@@ -215,9 +215,12 @@ def test_swa_keeps_a_resumable_running_average_and_exports_it(folder_dataset, tm
     assert swa_model.count_params() == make_model().count_params()
 
     models = tmp_path / "models"
+    lineage = tmp_path / "lineage.json"
+    lineage.write_text(json.dumps([{"stage": 1, "epochs": 28}]))
     assert export.main(["--run", str(out), "--data", str(folder_dataset), "--out",
-                        str(models), "--max-int8-drop", "100"]) == 0
+                        str(models), "--max-int8-drop", "100", "--lineage", str(lineage)]) == 0
     card = json.loads((models / "emotion_cnn.keras.json").read_text())
+    assert card["earlier_stages"] == [{"stage": 1, "epochs": 28}]
     assert card["training"]["swa_epochs"] == [2, 3]
     assert card["training"]["weights"].startswith("stochastic weight averaging of epochs 2..3")
     assert (models / "confusion_matrix.png").read_bytes() == \

@@ -111,6 +111,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", required=True, help="dataset with a validation split")
     parser.add_argument("--out", default="models")
     parser.add_argument("--name", default="emotion_cnn")
+    parser.add_argument("--lineage", help="JSON file describing the earlier training stages "
+                        "this run started from (--init-from); copied into the cards")
     parser.add_argument("--weights", choices=("auto", "best", "swa"), default="auto",
                         help="best.keras, swa.keras, or auto: swa.keras when the run has it")
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
@@ -159,6 +161,8 @@ def main(argv=None) -> int:
             "best_epoch": state["best_epoch"] + 1,
             **chosen,
         },
+        **({"earlier_stages": json.loads(Path(args.lineage).read_text())} if args.lineage
+           else {}),
         "commit": git_commit(Path(__file__).resolve().parent.parent),
         "date": datetime.date.today().isoformat(),
     }
