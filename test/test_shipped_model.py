@@ -44,6 +44,23 @@ def test_card_matches_the_model_file(path):
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-4)
 
 
+def card_strings(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from card_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from card_strings(value)
+    elif isinstance(node, str):
+        yield node
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_card_names_no_path_of_the_training_machine(path):
+    card = json.loads(card_path_for(path).read_text())
+    assert [s for s in card_strings(card) if s.startswith(("/", "~"))] == []
+
+
 def test_float_tflite_agrees_with_keras():
     keras_model = load_classifier(MODELS / "emotion_cnn.keras")
     tflite_model = load_classifier(MODELS / "emotion_cnn.tflite")

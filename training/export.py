@@ -155,7 +155,9 @@ def main(argv=None) -> int:
             "data": "face expression recognition folders (FER2013 faces): images/train for "
                     "training, images/validation for model selection and these numbers",
             "train_images_per_class": dict(zip(class_names, train_counts)),
-            "recipe": {key: value for key, value in options.items()
+            # file names only: the run's folders are of the machine that trained it
+            "recipe": {key: Path(value).name if key == "init_from" and value else value
+                       for key, value in options.items()
                        if key not in ("data", "out", "verbose", "limit")},
             "epochs_run": state["epoch"] + 1,
             "best_epoch": state["best_epoch"] + 1,
