@@ -48,13 +48,7 @@ def recorded_stamps(path: Path, topic: str) -> list[int]:
     stamps: list[int] = []
     for file in storage_files(path):
         if file.suffix.lower() == ".db3":
-            con = _connect(file)
-            try:
-                stamps += [int(t) for (t,) in con.execute(
-                    "SELECT m.timestamp FROM messages m JOIN topics t ON m.topic_id = t.id "
-                    "WHERE t.name = ? ORDER BY m.timestamp", (topic,))]
-            finally:
-                con.close()
+            stamps += [int(t) for (t,) in _db3_rows(file, topic, "m.timestamp")]
         else:
             stamps += [stamp for stamp, _ in _mcap_messages(file, topic)]
     return stamps
@@ -89,16 +83,20 @@ def _db3_topics(file: Path) -> dict[str, str]:
         con.close()
 
 
-def _db3_messages(file: Path, topic: str) -> Iterator[tuple[int, bytes]]:
+def _db3_rows(file: Path, topic: str, columns: str) -> Iterator[tuple]:
+    """``columns`` of the messages table for ``topic``, in timestamp order."""
     con = _connect(file)
     try:
-        rows = con.execute("SELECT m.timestamp, m.data FROM messages m JOIN topics t "
-                           "ON m.topic_id = t.id WHERE t.name = ? ORDER BY m.timestamp",
-                           (topic,))
-        for stamp, data in rows:
-            yield int(stamp), bytes(data)
+        yield from con.execute(f"SELECT {columns} FROM messages m JOIN topics t "
+                               "ON m.topic_id = t.id WHERE t.name = ? ORDER BY m.timestamp",
+                               (topic,))
     finally:
         con.close()
+
+
+def _db3_messages(file: Path, topic: str) -> Iterator[tuple[int, bytes]]:
+    for stamp, data in _db3_rows(file, topic, "m.timestamp, m.data"):
+        yield int(stamp), bytes(data)
 
 
 # -- MCAP storage (rosbag2_storage_mcap) -------------------------------------------------------
