@@ -153,8 +153,7 @@ class CameraNode(FerNode):
             self.get_logger().warning(f"calibration file is for camera '{cal_name}', this is "
                                       f"'{values['camera_name']}'")
         self._calibration_size_warned = False
-        self._source = open_source(self._spec, values["width"], values["height"],
-                                   values["fps"], values["bag_topic"])
+        self._source = self._open_source()
         qos = make_qos(values["reliability"], values["qos_depth"])
         self._image_pub = self.create_publisher(Image, "image_raw", qos)
         self._info_pub = (self.create_publisher(CameraInfo, "camera_info",
@@ -310,13 +309,16 @@ class CameraNode(FerNode):
                      "no more frames will be published (set loop:=true to repeat it)")
         return None
 
+    def _open_source(self) -> FrameSource:
+        """Open ``source`` with the current width/height/fps/bag_topic parameters."""
+        return open_source(self._spec, int(self.param("width")), int(self.param("height")),
+                           float(self.param("fps")), self.param("bag_topic"))
+
     def _try_reopen_device(self) -> bool:
         if time.monotonic() < self._reopen_at:
             return False
         try:
-            self._source = open_source(self._spec, int(self.param("width")),
-                                       int(self.param("height")), float(self.param("fps")),
-                                       self.param("bag_topic"))
+            self._source = self._open_source()
         except SourceError as exc:
             self.get_logger().warning(f"reopen failed: {exc}",
                                       throttle_duration_sec=max(self.log_throttle_s, 0.001))
