@@ -88,6 +88,28 @@ def test_augmentation_is_seeded_and_keeps_range():
     assert first.min() >= 0 and first.max() <= 255
 
 
+def test_a_stage_from_earlier_weights_draws_new_batches_and_dropout(tmp_path):
+    (tmp_path / "a.keras").write_bytes(b"weights of one stage")
+    (tmp_path / "b.keras").write_bytes(b"weights of another stage")
+    fresh = train.random_stream(1337)
+    from_a = train.random_stream(1337, tmp_path / "a.keras")
+    assert fresh == [1337] and from_a[0] == 1337
+    assert from_a == train.random_stream(1337, tmp_path / "a.keras")  # reproducible
+    assert from_a != train.random_stream(1337, tmp_path / "b.keras")
+
+    images = np.random.default_rng(0).integers(0, 256, (32, 48, 48), dtype=np.uint8)
+    labels = np.arange(32) % 7
+
+    def first_batch(stream):
+        batches = train.AugmentedBatches(images, labels, 7, 8, data.Augmentation(), stream, 0)
+        return batches[0][0]
+
+    np.testing.assert_array_equal(first_batch(fresh), first_batch([1337]))
+    assert not np.array_equal(first_batch(fresh), first_batch(from_a))
+    seeds = {train.process_seed(stream, epoch) for stream in (fresh, from_a) for epoch in (0, 5)}
+    assert len(seeds) == 4  # a new stage or a resume never repeats the dropout masks
+
+
 def expected_parameter_count(num_classes=7):
     """Parameters of the reference CNN from its definition (convs and denses have no bias)."""
     total, channels, side = 0, 1, 48
@@ -193,6 +215,8 @@ def test_init_from_starts_with_the_given_weights(folder_dataset, tmp_path):
     trained = keras.saving.load_model(out / "last.keras")
     np.testing.assert_array_equal(trained.get_layer("conv1").get_weights()[0],
                                   source.get_layer("conv1").get_weights()[0])
+    options = json.loads((out / "state.json").read_text())["options"]
+    assert options["random_stream"] == train.random_stream(1337, tmp_path / "source.keras")
 
 
 def test_swa_keeps_a_resumable_running_average_and_exports_it(folder_dataset, tmp_path):

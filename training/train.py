@@ -12,6 +12,7 @@ and at the end writes swa.keras, swa.json and swa/ (see training/swa.py).
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -74,21 +75,44 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class AugmentedBatches(keras.utils.PyDataset):
-    """Shuffled, augmented training batches; epoch e always yields the same batches."""
+def random_stream(seed: int, init_from=None) -> list:
+    """The key of every random number in a run: the seed, and a digest of --init-from's file.
 
-    def __init__(self, images, labels, num_classes, batch_size, augmentation, seed,
+    Without the digest, a stage started from an earlier stage's model with the same seed
+    replays that stage's exact batch order, augmentations and dropout masks, which the network
+    has memorised: its training accuracy jumped by several points while validation stayed flat
+    (README, "Training").
+    """
+    if not init_from:
+        return [seed]
+    digest = hashlib.sha256(Path(init_from).read_bytes()).digest()
+    return [seed, int.from_bytes(digest[:4], "little")]
+
+
+def process_seed(stream: list, start_epoch: int) -> int:
+    """Seed for Keras' own random numbers (weight init, dropout) when a run starts or resumes.
+
+    Keyed by the start epoch too, so a resumed run draws new dropout masks instead of
+    repeating those of the run's first epochs.
+    """
+    return int(np.random.SeedSequence([*stream, start_epoch]).generate_state(1)[0])
+
+
+class AugmentedBatches(keras.utils.PyDataset):
+    """Shuffled, augmented training batches; epoch e of a stream always yields the same batches."""
+
+    def __init__(self, images, labels, num_classes, batch_size, augmentation, stream,
                  start_epoch, sample_weights=None):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images, self.labels = images, labels
         self.num_classes, self.batch_size = num_classes, batch_size
-        self.augmentation, self.seed = augmentation, seed
+        self.augmentation, self.stream = augmentation, list(stream)
         self.sample_weights = sample_weights
         self.epoch = start_epoch
         self.order = self._order_for(start_epoch)
 
     def _order_for(self, epoch):
-        return np.random.default_rng([self.seed, epoch]).permutation(len(self.labels))
+        return np.random.default_rng([*self.stream, epoch]).permutation(len(self.labels))
 
     def __len__(self):
         return math.ceil(len(self.labels) / self.batch_size)
@@ -97,7 +121,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         picked = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         images = self.images[picked]
         if self.augmentation is not None:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
+            rng = np.random.default_rng([*self.stream, self.epoch, index])
             batch = self.augmentation.apply(images, rng)
         else:
             batch = images.astype(np.float32)
@@ -219,6 +243,7 @@ def load_options_and_state(args: argparse.Namespace, out_dir: Path):
         raise SystemExit(f"{out_dir} already holds a run: use --resume or another --out")
     options = {key: value for key, value in vars(args).items() if key != "resume"}
     options["epochs"] = args.epochs or 35
+    options["random_stream"] = random_stream(args.seed, args.init_from)
     state = {"epoch": -1, "best_val_accuracy": -1.0, "best_val_loss": float("inf"),
              "best_epoch": -1, "stop_wait": 0, "plateau_wait": 0,
              "learning_rate": args.learning_rate, "stopped_early": False}
@@ -231,7 +256,9 @@ def main(argv=None) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     options, state = load_options_and_state(args, out_dir)
-    keras.utils.set_random_seed(options["seed"])
+    stream = options.get("random_stream", [options["seed"]])
+    start_epoch = state["epoch"] + 1
+    keras.utils.set_random_seed(process_seed(stream, start_epoch))
     keras.mixed_precision.set_global_policy(options["precision"])
 
     splits = load_dataset(options["data"])
@@ -248,7 +275,6 @@ def main(argv=None) -> int:
     print(f"train: {len(train)} images, validation: {len(validation)}, classes "
           f"{list(train.class_names)}, skipped files: {train.skipped + validation.skipped}")
 
-    start_epoch = state["epoch"] + 1
     if args.resume:
         model = keras.saving.load_model(out_dir / "last.keras")
         print(f"resuming at epoch {start_epoch + 1} of {options['epochs']}")
@@ -267,7 +293,7 @@ def main(argv=None) -> int:
         augmentation = Augmentation() if options["augment"] == "on" else None
         batches = AugmentedBatches(
             train.images, train.labels, num_classes, options["batch_size"], augmentation,
-            options["seed"], start_epoch,
+            stream, start_epoch,
             class_weights(train.class_counts(), options["class_weight"]))
         validation_data = (validation.images[..., None].astype(np.float32),
                            keras.utils.to_categorical(validation.labels, num_classes))
