@@ -24,7 +24,7 @@ try:  # version of the installed distribution (pip or colcon egg-info)
     from importlib.metadata import PackageNotFoundError, version as _dist_version
 
     __version__ = _dist_version(PACKAGE_NAME)
-except Exception:  # pragma: no cover - running from an uninstalled tree
+except PackageNotFoundError:  # running from an uninstalled tree
     __version__ = "0.0.0"
 
 # Executables: name -> "module:function". `ros2 run fer_ros <name>` (colcon install,

@@ -276,6 +276,11 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
 
     def _lc_cleanup(self) -> None: ...
 
+    def stats(self) -> dict[str, Any]:
+        out = super().stats()
+        out["dropped"] = self.slot.stats()["dropped"]
+        return out
+
     # -- state -----------------------------------------------------------------------------
     @property
     def lifecycle_state(self) -> str:

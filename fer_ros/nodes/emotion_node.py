@@ -247,12 +247,6 @@ class EmotionNode(FerLifecycleNode):
         self.count("processed")
         self.count("faces", len(out.faces))
 
-    def stats(self) -> dict[str, Any]:
-        out = super().stats()
-        out["dropped"] = self.slot.stats()["dropped"]
-        return out
-
-
 def main(args: list[str] | None = None) -> int:
     return run_node(EmotionNode, args, name="emotion")
 

@@ -194,12 +194,6 @@ class FaceDetectorNode(FerLifecycleNode):
         self.count("processed")
         self.count("faces", len(detections))
 
-    def stats(self) -> dict[str, Any]:
-        out = super().stats()
-        out["dropped"] = self.slot.stats()["dropped"]
-        return out
-
-
 def main(args: list[str] | None = None) -> int:
     return run_node(FaceDetectorNode, args, name="face_detector")
 
