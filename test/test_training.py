@@ -241,8 +241,21 @@ def test_swa_keeps_a_resumable_running_average_and_exports_it(folder_dataset, tm
     models = tmp_path / "models"
     lineage = tmp_path / "lineage.json"
     lineage.write_text(json.dumps([{"stage": 1, "epochs": 28}]))
+    earlier = tmp_path / "earlier_stage"
+    earlier.mkdir()
+    for epoch in (1, 2):
+        train.append_history(earlier / "history.csv", {
+            "epoch": epoch, "learning_rate": 1e-3, "loss": 1.5, "accuracy": 0.4,
+            "val_loss": 1.6, "val_accuracy": 0.3, "seconds": 1.0})
     assert export.main(["--run", str(out), "--data", str(folder_dataset), "--out",
-                        str(models), "--max-int8-drop", "100", "--lineage", str(lineage)]) == 0
+                        str(models), "--max-int8-drop", "100", "--lineage", str(lineage),
+                        "--earlier-runs", str(earlier)]) == 0
+    with open(models / "training_history.csv") as handle:
+        history = list(csv.DictReader(handle))
+    assert [(row["epoch"], row["stage"], row["stage_epoch"]) for row in history] == [
+        ("1", "1", "1"), ("2", "1", "2"), ("3", "2", "1"), ("4", "2", "2"), ("5", "2", "3")]
+    assert history[0]["val_accuracy"] == "0.3"
+    assert (models / "accuracy.png").is_file() and (models / "loss.png").is_file()
     card = json.loads((models / "emotion_cnn.keras.json").read_text())
     assert card["earlier_stages"] == [{"stage": 1, "epochs": 28}]
     assert card["training"]["swa_epochs"] == [2, 3]

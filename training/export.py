@@ -9,7 +9,9 @@ Writes into --out: <name>.keras (float32, no optimizer state), <name>.tflite (fl
 <name>_int8.tflite (dynamic-range int8) only if it loses less than --max-int8-drop points of
 validation accuracy; each with a model card `<file>.json` (class names in output order, input
 spec, training data and recipe, validation accuracy overall and per class, commit, date).
-The run's accuracy.png, loss.png and confusion_matrix.png are copied beside them.
+Beside them: training_history.csv and accuracy.png/loss.png over the run and the earlier runs
+it was started from (--earlier-runs, oldest first), and the exported weights'
+confusion_matrix.png.
 """
 
 import argparse
@@ -30,7 +32,7 @@ import numpy as np  # noqa: E402
 from training.data import load_dataset  # noqa: E402
 from training.evaluate import evaluate  # noqa: E402
 
-FIGURES = ("accuracy.png", "loss.png", "confusion_matrix.png")
+CONFUSION_FIGURE = "confusion_matrix.png"
 INPUT_SPEC = {"shape": [48, 48, 1], "dtype": "float32", "range": [0, 255],
               "color": "grayscale", "layout": "NHWC, batch first",
               "preprocessing": "none outside the model (Rescaling is its first layer)"}
@@ -113,6 +115,9 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default="emotion_cnn")
     parser.add_argument("--lineage", help="JSON file describing the earlier training stages "
                         "this run started from (--init-from); copied into the cards")
+    parser.add_argument("--earlier-runs", nargs="*", default=[],
+                        help="run folders of the earlier stages, oldest first: their "
+                             "history.csv joins the run's in training_history.csv and the plots")
     parser.add_argument("--weights", choices=("auto", "best", "swa"), default="auto",
                         help="best.keras, swa.keras, or auto: swa.keras when the run has it")
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
@@ -198,12 +203,13 @@ def main(argv=None) -> int:
         print(f"int8 loses {drop:.2f} points (limit {args.max_int8_drop}): not shipped")
     for path in shipped:
         write_card(path, card, *results[path])
-    for figure in FIGURES:
-        # the confusion matrix of the exported weights; the curves of the whole run
-        source = run / "swa" / figure if weights == "swa" and figure == FIGURES[2] else \
-            run / figure
-        if source.exists():
-            shutil.copy(source, out / figure)
+    from training.report import combine_histories, plot_history, write_history
+    history = combine_histories([Path(earlier) / "history.csv" for earlier in args.earlier_runs]
+                                + [run / "history.csv"])
+    write_history(history, out / "training_history.csv")
+    plot_history(history, out)
+    confusion = run / "swa" / CONFUSION_FIGURE if weights == "swa" else run / CONFUSION_FIGURE
+    shutil.copy(confusion, out / CONFUSION_FIGURE)
     return 0
 
 

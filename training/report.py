@@ -59,16 +59,46 @@ def format_metrics(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_history(history_csv: Path, out_dir: Path) -> None:
-    """accuracy.png and loss.png: train vs validation per epoch."""
+def read_history(history_csv: Path) -> list:
+    """Rows of a run's history.csv as dicts of strings."""
     with open(history_csv, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        return list(csv.DictReader(handle))
+
+
+def combine_histories(history_csvs) -> list:
+    """Join the histories of consecutive training stages (each --init-from the one before).
+
+    Every row gets `epoch` (counted over all stages), `stage` (1-based) and `stage_epoch`.
+    """
+    rows = []
+    for stage, path in enumerate(history_csvs, start=1):
+        for row in read_history(path):
+            rows.append({"epoch": str(len(rows) + 1), "stage": str(stage),
+                         "stage_epoch": row["epoch"],
+                         **{key: value for key, value in row.items() if key != "epoch"}})
+    return rows
+
+
+def write_history(rows: list, path: Path) -> None:
+    """Write rows (as from combine_histories) to a CSV file."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def plot_history(rows: list, out_dir: Path) -> None:
+    """accuracy.png and loss.png: train vs validation per epoch, stages marked when several."""
     epochs = [int(row["epoch"]) for row in rows]
+    stage_starts = [int(row["epoch"]) for previous, row in zip(rows, rows[1:])
+                    if row.get("stage") != previous.get("stage")]
     for metric, title in (("accuracy", "Accuracy"), ("loss", "Loss")):
         figure, axes = plt.subplots(figsize=(6, 4), dpi=100)
         axes.plot(epochs, [float(row[metric]) for row in rows], label="train")
         axes.plot(epochs, [float(row["val_" + metric]) for row in rows], label="validation")
-        axes.set_xlabel("epoch")
+        for start in stage_starts:
+            axes.axvline(start - 0.5, color="grey", linestyle=":", linewidth=1)
+        axes.set_xlabel("epoch" + (" (dotted lines: a new stage starts)" if stage_starts else ""))
         axes.set_ylabel(metric)
         axes.set_title(f"{title} per epoch")
         axes.grid(alpha=0.3)
@@ -108,7 +138,7 @@ def write_reports(out_dir: Path, model, split) -> dict:
     matrix = confusion_matrix(split.labels, probabilities.argmax(axis=1), len(split.class_names))
     metrics = classification_metrics(matrix, split.class_names)
     if (out_dir / "history.csv").exists():
-        plot_history(out_dir / "history.csv", out_dir)
+        plot_history(read_history(out_dir / "history.csv"), out_dir)
     plot_confusion_matrix(matrix, split.class_names, out_dir / "confusion_matrix.png")
     (out_dir / "report.json").write_text(json.dumps(metrics, indent=2))
     (out_dir / "report.txt").write_text(format_metrics(metrics) + "\n")
