@@ -154,6 +154,7 @@ def test_training_writes_checkpoints_history_plots_and_resumes(folder_dataset, t
     assert epochs == [1, 2]
     state = json.loads((out / "state.json").read_text())
     assert state["epoch"] == 1 and state["options"]["epochs"] == 2
+    assert [part["from_epoch"] for part in state["code_commits"]] == [1, 2]
     report = json.loads((out / "report.json").read_text())
     assert report["num_images"] == 14 and report["class_names"] == list(CLASS_NAMES)
 
@@ -259,6 +260,8 @@ def test_swa_keeps_a_resumable_running_average_and_exports_it(folder_dataset, tm
     card = json.loads((models / "emotion_cnn.keras.json").read_text())
     assert card["earlier_stages"] == [{"stage": 1, "epochs": 28}]
     assert card["training"]["swa_epochs"] == [2, 3]
+    assert card["training"]["code_commits"] == \
+        json.loads((out / "state.json").read_text())["code_commits"]
     assert card["training"]["weights"].startswith("stochastic weight averaging of epochs 2..3")
     assert (models / "confusion_matrix.png").read_bytes() == \
         (out / "swa" / "confusion_matrix.png").read_bytes()

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from training.data import load_dataset  # noqa: E402
+from training.provenance import git_commit  # noqa: E402
 from training.evaluate import evaluate  # noqa: E402
 
 CONFUSION_FIGURE = "confusion_matrix.png"
@@ -64,19 +64,6 @@ def to_tflite(model, int8: bool) -> bytes:
     if int8:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     return converter.convert()
-
-
-def git_commit(repo: Path) -> str:
-    """The commit the repository is at, with '-dirty' if it has uncommitted changes."""
-    try:
-        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--",
-                                "training", "fer_ros"], capture_output=True,
-                               text=True).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def max_output_difference(first, second, images: np.ndarray) -> float:
@@ -165,12 +152,14 @@ def main(argv=None) -> int:
                        for key, value in options.items()
                        if key not in ("data", "out", "verbose", "limit")},
             "epochs_run": state["epoch"] + 1,
+            # the code each part of the run was trained with (a start, then every --resume)
+            "code_commits": state.get("code_commits", []),
             "best_epoch": state["best_epoch"] + 1,
             **chosen,
         },
         **({"earlier_stages": json.loads(Path(args.lineage).read_text())} if args.lineage
            else {}),
-        "commit": git_commit(Path(__file__).resolve().parent.parent),
+        "commit": git_commit(),  # the exporting code; training.code_commits trained it
         "date": datetime.date.today().isoformat(),
     }
 

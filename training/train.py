@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from training.data import Augmentation, load_dataset  # noqa: E402
 from training.model import make_model  # noqa: E402
+from training.provenance import git_commit  # noqa: E402
 from training.swa import RunningAverage  # noqa: E402
 
 HISTORY_FIELDS = ("epoch", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy",
@@ -290,6 +291,8 @@ def main(argv=None) -> int:
 
     done = state.get("stopped_early") or start_epoch >= options["epochs"]
     if not done:
+        state.setdefault("code_commits", []).append(
+            {"from_epoch": start_epoch + 1, "commit": git_commit()})
         augmentation = Augmentation() if options["augment"] == "on" else None
         batches = AugmentedBatches(
             train.images, train.labels, num_classes, options["batch_size"], augmentation,
