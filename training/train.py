@@ -82,7 +82,7 @@ def random_stream(seed: int, init_from=None) -> list:
     Without the digest, a stage started from an earlier stage's model with the same seed
     replays that stage's exact batch order, augmentations and dropout masks, which the network
     has memorised: its training accuracy jumped by several points while validation stayed flat
-    (README, "Training").
+    (README, "Stages 2 and 3 repeated earlier randomness").
     """
     if not init_from:
         return [seed]
@@ -257,7 +257,8 @@ def main(argv=None) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     options, state = load_options_and_state(args, out_dir)
-    stream = options.get("random_stream", [options["seed"]])
+    # runs started before random_stream was stored used the seed alone
+    stream = options.get("random_stream") or random_stream(options["seed"])
     start_epoch = state["epoch"] + 1
     keras.utils.set_random_seed(process_seed(stream, start_epoch))
     keras.mixed_precision.set_global_policy(options["precision"])

@@ -247,6 +247,7 @@ class EmotionNode(FerLifecycleNode):
         self.count("processed")
         self.count("faces", len(out.faces))
 
+
 def main(args: list[str] | None = None) -> int:
     return run_node(EmotionNode, args, name="emotion")
 

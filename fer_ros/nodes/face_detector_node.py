@@ -194,6 +194,7 @@ class FaceDetectorNode(FerLifecycleNode):
         self.count("processed")
         self.count("faces", len(detections))
 
+
 def main(args: list[str] | None = None) -> int:
     return run_node(FaceDetectorNode, args, name="face_detector")
 
