@@ -3,7 +3,8 @@
     ros2 launch fer_ros emotion.launch.py model:=/path/emotion_cnn.tflite
 
 A managed (lifecycle) node started as a plain Node action (Humble, Jazzy, Kilted): it
-configures and activates itself unless autostart:=false; then drive it with `ros2 lifecycle set /emotion configure` and `... activate`.
+configures and activates itself unless autostart:=false; then drive it with
+`ros2 lifecycle set /emotion configure` and `... activate`.
 """
 
 from launch import LaunchDescription

@@ -4,7 +4,8 @@
     ros2 launch fer_ros face_detector.launch.py image:=/camera/image_raw image_transport:=compressed
 
 A managed (lifecycle) node started as a plain Node action (Humble, Jazzy, Kilted): it
-configures and activates itself unless autostart:=false; then drive it with `ros2 lifecycle set /face_detector configure` and `... activate`.
+configures and activates itself unless autostart:=false; then drive it with
+`ros2 lifecycle set /face_detector configure` and `... activate`.
 """
 
 from launch import LaunchDescription

@@ -11,8 +11,8 @@ ParameterValue(..., value_type=str), because launch_ros reads a substitution's t
 started as plain Node actions: they configure and activate themselves (their `autostart`
 parameter, from the `autostart` launch argument), so nothing lifecycle-specific is needed from
 launch_ros. With autostart:=false they wait unconfigured: `ros2 lifecycle set
-/face_detector configure`, then `activate` (see docs/NODES.md). Each node also has its own launch file
-(camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
+/face_detector configure`, then `activate` (see docs/NODES.md). Each node also has its own
+launch file (camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
 `pipeline` executable runs the same nodes in one process with the same parameter file.
 """
 
