@@ -8,8 +8,8 @@ Topics (relative, so a namespace or remapping applies):
 
 Sources: see :mod:`fer_ros.frame_sources` (``sample`` = the built-in clip, a V4L2 device, a
 video / image file, a folder of images or a recorded rosbag2 bag). When a finite source
-ends the node rewinds it (``loop: true``) or logs that it ended and stops publishing; a camera device that stops
-delivering is reopened every ``reopen_delay_s`` seconds.
+ends the node rewinds it (``loop: true``) or logs that it ended and stops publishing; a
+camera device that stops delivering is reopened every ``reopen_delay_s`` seconds.
 """
 
 from __future__ import annotations
