@@ -43,7 +43,7 @@ RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-te
 	runtime-test clean distclean
 
 help:
-	@sed -n '2,11p' Makefile
+	@sed -n '2,10p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
