@@ -14,6 +14,10 @@ launch arguments (the rules of launch_ros >= 0.19, i.e. Humble, Jazzy and Kilted
 * XML: ``<param value="..." type="T">`` becomes ``ParameterValue(subst, value_type=T)``;
   without ``type`` the substitution grammar drops outer single quotes and the text is then
   read as YAML, which is how ``value="'$(var source)'"`` turned ``source:=0`` into an int.
+
+Not modelled (a launch_ros / rcl limitation no launch file can fix, ros2/launch_ros#384):
+launch_ros hands string values to the node through a YAML file written with PyYAML, which
+leaves text like ``1e3`` unquoted, and rcl then reads it as a double.
 """
 
 from __future__ import annotations
@@ -404,7 +408,6 @@ PIPELINE_CASES = [
     {},
     {"source": "0"},
     {"source": "true"},
-    {"source": "1.5e3"},
     {"source": "/dev/video0", "detector": "haar", "namespace": "front", "autostart": "false",
      "model": "/models/emotion_cnn.tflite", "log_level": "debug"},
     {"source": "bag:/data/rec.mcap", "namespace": "/robot1/cam"},
@@ -426,7 +429,7 @@ def test_xml_and_python_pipelines_give_the_same_node_parameters(given):
 
 def test_source_0_reaches_the_camera_as_a_string():
     for name in ("fer_pipeline.launch.py", "fer_pipeline.launch.xml", "camera.launch.py"):
-        for text in ("0", "true", "1", "0x10", "1e3", "null", ""):
+        for text in ("0", "true", "1", "0x10", "null", ""):
             source = launch_values(LAUNCH / name, {"source": text})["camera"]["params"][
                 "source"]
             assert source == text and type(source) is str, (name, text, source)
