@@ -13,22 +13,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 WARMUP_FRAMES = 5       # first calls (interpreter allocation, caches) are not timed
 
 
-def make_search(values: Mapping[str, Any]) -> tuple[Any, str]:
-    """(search object, where it comes from) for face_detector parameter ``values``."""
+def search_factory() -> tuple[Callable[[Mapping[str, Any]], Any], str]:
+    """(``make_face_search``, where it comes from)."""
     try:
         from fer_ros.face_search import make_face_search
     except ImportError:   # TEMPORARY until face_search lands
         from benchlib.face_search_stopgap import StopgapSearch
 
-        return StopgapSearch(values), "TEMPORARY stopgap (today's detector + tracker)"
-    return make_face_search(values), "fer_ros.face_search"
+        return StopgapSearch, "TEMPORARY stopgap (today's detector + tracker)"
+    return make_face_search, "fer_ros.face_search"
 
 
 @dataclass
@@ -70,7 +70,8 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
     from fer_ros.face_detection import crop
     from fer_ros.preprocessing import to_model_input
 
-    search, source = make_search(values)
+    make_search, source = search_factory()
+    search = make_search(values)
     out = BareLoop(search_source=source)
     cap = cv2.VideoCapture(str(clip))
     if not cap.isOpened():

@@ -179,8 +179,17 @@ def _visible(box) -> float:
     return min(1.0, ix * iy / (w * h))
 
 
-def truth(scenes: list[ScenePlan]) -> list[list[tuple[int, tuple[float, ...], float]]]:
-    """Per frame: (id, (x, y, w, h), visible fraction) of every face at least partly in view."""
+@dataclass(frozen=True)
+class TrueFace:
+    """A face on one frame: its appearance id, box (x, y, w, h), fraction in view."""
+
+    id: int
+    box: tuple[float, float, float, float]
+    visible: float
+
+
+def truth(scenes: list[ScenePlan]) -> list[list[TrueFace]]:
+    """Per frame: every face at least partly in view."""
     frames = []
     for sc in scenes:
         for k in range(sc.num_frames):
@@ -191,7 +200,8 @@ def truth(scenes: list[ScenePlan]) -> list[list[tuple[int, tuple[float, ...], fl
                     box = f.box(t)
                     vis = _visible(box)
                     if vis > 0:
-                        faces.append((f.id, tuple(round(v, 2) for v in box), round(vis, 4)))
+                        faces.append(TrueFace(f.id, tuple(round(v, 2) for v in box),
+                                              round(vis, 4)))
             frames.append(faces)
     return frames
 
@@ -340,18 +350,11 @@ def ensure(out_dir: Path) -> tuple[Path, Path]:
            "num_frames": len(frames),
            "scene_first_frames": [sc.first_frame for sc in scenes],
            "format": "frames[i] = [[id, x, y, w, h, visible fraction], ...]",
-           "frames": [[[fid, *box, vis] for fid, box, vis in faces] for faces in frames]}
+           "frames": [[[f.id, *f.box, f.visible] for f in faces] for faces in frames]}
     tmp = sidecar.with_name(sidecar.name + ".tmp")
     tmp.write_text(json.dumps(doc, separators=(",", ":")))
     tmp.replace(sidecar)
     return path, sidecar
-
-
-@dataclass(frozen=True)
-class TrueFace:
-    id: int
-    box: tuple[float, float, float, float]
-    visible: float
 
 
 def load_truth(sidecar: Path) -> tuple[float, list[list[TrueFace]]]:

@@ -7,7 +7,7 @@ clip's recall test); each reported box finds at most one face.
 
 Recall = found / counted over all frames.  New-face latency, per appearance (ground-truth id):
 first frame it is found - first frame it counts, in ms of clip time (frame index / fps);
-appearances never found are counted separately.
+appearances never found are listed separately.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ def evaluate(truth_frames, reported_frames: Sequence[Sequence[Box]], fps: float
         "appearances": len(first_counted),
         "appearances_found": len(first_found),
         "never_found": sorted(set(first_counted) - set(first_found)),
+        "latency_by_id_ms": {str(k): (first_found[k] - first_counted[k]) * 1000.0 / fps
+                             for k in sorted(first_found)},
         "new_face_latency_ms": {
             "n": int(lat.size),
             "mean": float(lat.mean()) if lat.size else float("nan"),
