@@ -42,9 +42,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
                     help="MODE@RATE: processes (four node processes) or pipeline (one "
                          "process) with the camera at RATE frames/s or 'max' "
                          "(default: processes@30 pipeline@60)")
-    ap.add_argument("--seconds", type=float, default=10.0,
+    ap.add_argument("--seconds", type=float, default=20.0,
                     help="measured seconds per graph run; also the most processing time of "
-                         "a grid or file bare loop (default 10)")
+                         "a grid or file bare loop (default 20)")
     ap.add_argument("--warmup", type=float, default=3.0,
                     help="seconds after the first result that are not measured (default 3)")
     ap.add_argument("--model", type=Path, default=None,

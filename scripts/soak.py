@@ -82,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     from benchlib import inputs
     from benchlib.environment import describe_commit, load_average, log, machine_info
     from benchlib.graph import GraphRun, RunSpec
-    from benchlib.metrics import StageTimes, latency_summary, window_edges
     from benchlib.report import write_json
-    from benchlib.soak import MIB, default_warmup, default_window, evaluate, print_report
+    from benchlib.soak import default_warmup, default_window, evaluate, print_report, watch
 
     if args.seconds <= 0 or args.fps <= 0:
         raise SystemExit("soak: --seconds and --fps must be > 0")
@@ -126,25 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 write_json(args.json, res)
             return 2
-        wall0, mono0 = time.time(), time.monotonic()
-        edges = window_edges(warmup, args.seconds, window)
-        error = None
-        for a, b in edges:
-            while time.monotonic() < mono0 + b:
-                time.sleep(min(0.5, max(0.0, mono0 + b - time.monotonic())))
-                try:
-                    run.check_alive()
-                except RuntimeError as exc:
-                    error = str(exc)
-                    break
-            if error:
-                break
-            t0, t1 = int((wall0 + a) * 1e9), int((wall0 + b) * 1e9)
-            lat = latency_summary(run.measurer.stages.stage_latencies(
-                StageTimes.STAMP, "emotions", t0, t1))
-            rss = " ".join(f"{n}={s.rss / MIB:.0f}" for n, s in run.sampler.sample().items())
-            log(f"  {a:5.0f}-{b:4.0f} s: {lat['n'] / (b - a):5.1f} fps, p95 "
-                f"{lat['p95_ms']:6.1f} ms, RSS MiB {rss}")
+        wall0, mono0, error = watch(run, warmup, args.seconds, window)
         time.sleep(1.0)   # results of the window's last frames
         end = min(args.seconds, time.monotonic() - mono0 - 1.0)
         res.update(evaluate(run, wall0, mono0, warmup, end, window, args))

@@ -8,10 +8,12 @@ third, plus a slack), the delivered rate, results in every window, no process ex
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
+from benchlib.environment import log
 from benchlib.graph import GraphRun
 from benchlib.metrics import StageTimes, latency_summary, p95_drift, rss_growth, window_edges
 from benchlib.report import format_table
@@ -127,3 +129,24 @@ def print_report(res: dict[str, Any]) -> None:
     for c in res["checks"]:
         print(f"  {'PASS' if c['ok'] else 'FAIL'}  {c['what']}  (measured {c['value']:.2f})")
     print(f"\nsoak {'PASSED' if res['passed'] else 'FAILED'}")
+
+
+def watch(run: GraphRun, warmup: float, seconds: float, window: float
+          ) -> tuple[float, float, str | None]:
+    """Follow a started run window by window, logging each; stop early when a process exits.
+    Returns (wall clock, monotonic clock) of the first result and the error, if any."""
+    wall0, mono0 = time.time(), time.monotonic()
+    for a, b in window_edges(warmup, seconds, window):
+        while time.monotonic() < mono0 + b:
+            time.sleep(min(0.5, max(0.0, mono0 + b - time.monotonic())))
+            try:
+                run.check_alive()
+            except RuntimeError as exc:
+                return wall0, mono0, str(exc)
+        t0, t1 = int((wall0 + a) * 1e9), int((wall0 + b) * 1e9)
+        lat = latency_summary(run.measurer.stages.stage_latencies(StageTimes.STAMP, "emotions",
+                                                                  t0, t1))
+        rss = " ".join(f"{n}={s.rss / MIB:.0f}" for n, s in run.sampler.sample().items())
+        log(f"  {a:5.0f}-{b:4.0f} s: {lat['n'] / (b - a):5.1f} fps, p95 "
+            f"{lat['p95_ms']:6.1f} ms, RSS MiB {rss}")
+    return wall0, mono0, None

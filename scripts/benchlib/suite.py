@@ -11,7 +11,8 @@ from typing import Any
 
 from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib import report as rp
-from benchlib.environment import OUT_DIR, describe_commit, load_average, log, machine_info
+from benchlib.environment import (OUT_DIR, REPO, describe_commit, load_average, log,
+                                  machine_info)
 from benchlib.graph import MAX_RATE, MODES, RunSpec, run_graph
 
 EVERY_FRAME = {"search_interval_ms": 0.0}     # the recall reference: search on every frame
@@ -24,7 +25,7 @@ class Options:
     clips: list[str] = field(default_factory=lambda: ["grid1", "grid5", "hard"])
     graphs: list[tuple[str, float | None]] = field(
         default_factory=lambda: [("processes", 30.0), ("pipeline", 60.0)])
-    seconds: float = 10.0
+    seconds: float = 20.0
     warmup: float = 3.0
     model: Path | None = None
     params_file: Path | None = None
@@ -56,11 +57,13 @@ def parse_graph(text: str) -> tuple[str, float | None]:
 
 
 def _interval_text(values: dict[str, Any], search_source: str) -> str:
-    if "search_interval_ms" in values:
-        return f"search_interval_ms {values['search_interval_ms']:g}"
+    """The search schedule ``values`` give the face search (the node's default if unset)."""
     if search_source != "fer_ros.face_search":
         return "stopgap: searches every frame"
-    return "search_interval_ms: the node's default"
+    from fer_ros.nodes.face_detector_node import PARAMS
+
+    interval = {**{p.name: p.default for p in PARAMS}, **values}.get("search_interval_ms")
+    return "search_interval_ms ?" if interval is None else f"search_interval_ms {interval:g}"
 
 
 def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None) -> dict[str, Any]:
@@ -82,6 +85,14 @@ def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None) -> d
     return out
 
 
+def _shown(path: Path) -> str:
+    """A path as the report shows it: relative to the repository when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
     """(report, number of runs that failed)."""
     from fer_ros.emotion_classifier import load_classifier
@@ -97,8 +108,8 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
         "commit": describe_commit(), "date_utc": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                time.gmtime()),
         "machine": machine_info(), "argv": opts.argv,
-        "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"), "model": str(model),
-        "params_file": str(params_file) if params_file else "none (node defaults)",
+        "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"), "model": _shown(model),
+        "params_file": _shown(params_file) if params_file else "none (node defaults)",
         "search_source": bareloop.search_factory()[1], "face_detector": det_values,
         "bare_loops": [], "runs": [], "errors": []}
     clips = [inputs.resolve_clip(c) for c in opts.clips]
