@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from fer_ros.dds import use_large_data_profile
-from fer_ros.metrics import percentile
+from fer_ros.diagnostics import percentile
 from fer_ros.nodes import quiet_interrupt
 
 

@@ -28,11 +28,23 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from fer_ros.metrics import percentile
+import numpy as np
+
 from fer_ros.parameters import ParamSpec
 
 OK, WARN, ERROR, STALE = 0, 1, 2, 3
 LEVEL_NAMES = {OK: "OK", WARN: "WARN", ERROR: "ERROR", STALE: "STALE"}
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) with linear interpolation between closest ranks
+    (NumPy's default method); NaN for no values."""
+    if not 0.0 <= q <= 100.0:
+        raise ValueError(f"percentile q must be in [0, 100], got {q}")
+    arr = np.asarray(values if isinstance(values, np.ndarray) else list(values), float)
+    if arr.size == 0:
+        return math.nan
+    return float(np.percentile(arr, q))
 
 
 def diagnostics_specs(warn_ms: float = 100.0, error_ms: float = 500.0,

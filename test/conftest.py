@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+# the repository (fer_ros from this tree) and scripts/ (benchlib, the bench's package)
+for _path in (REPO, REPO / "scripts"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 os.environ["ROS_DOMAIN_ID"] = os.environ.get("FER_ROS_TEST_DOMAIN_ID",
                                              str(random.SystemRandom().randint(1, 101)))

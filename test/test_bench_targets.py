@@ -1,43 +1,69 @@
-"""scripts/bench.py target verdicts: which runs count as meeting the throughput/latency targets."""
+"""scripts/benchlib/report.py verdicts: which measurements meet issue 10's targets, and that
+the bench gives a verdict only for what it measured."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
-SPEC = importlib.util.spec_from_file_location(
-    "fer_bench", Path(__file__).resolve().parents[1] / "scripts" / "bench.py")
-bench = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = bench          # dataclasses look their module up
-SPEC.loader.exec_module(bench)
+from benchlib import report as rp
 
 
-def run(mode, faces, rate, fps, p95, camera_fps=None):
-    return {"name": f"{mode} | {faces} | {rate or 'max'}", "mode": mode, "clip": f"{faces} f",
-            "faces_in_clip": faces, "rate": "max" if rate is None else f"{rate:g} fps",
-            "camera_rate": rate, "fps": fps,
-            "camera_fps": camera_fps if camera_fps is not None else (rate or 400.0),
+def run(mode, clip, rate, answered, p95, published=None):
+    return {"name": f"{mode} | {clip} | {rate}", "mode": mode, "clip": clip,
+            "camera_rate": rate, "answered_percent": answered,
+            "camera_fps": rate if published is None else published,
             "latency": {"p95_ms": p95}}
 
 
-def test_fixed_rate_kept_up_meets_the_target():
-    verdicts = bench.target_verdicts([run("processes", 1, None, 33.3, 104.6),
-                                      run("processes", 1, 60.0, 60.0, 23.0),
-                                      run("processes", 1, 30.0, 30.0, 19.8)])
-    assert len(verdicts) == 1 and verdicts[0]["ok"]
-    assert verdicts[0]["run"] == "processes | 1 | 60.0" and verdicts[0]["fps"] == 60.0
+def test_a_hard_clip_run_kept_up_at_its_target_rate_meets_it():
+    [v] = rp.graph_verdicts([run("pipeline", "hard", 60.0, 97.0, 23.0, published=59.6)])
+    assert v["ok"] and "60 fps" in v["what"] and "97.0 % answered" in v["measured"]
+    [v] = rp.graph_verdicts([run("processes", "hard", 30.0, 95.0, 25.0)])
+    assert v["ok"]
 
 
-def test_slow_latency_or_dropping_or_low_rate_misses():
-    assert not bench.target_verdicts([run("processes", 1, 60.0, 60.0, 25.1)])[0]["ok"]
-    assert not bench.target_verdicts([run("processes", 1, 60.0, 54.5, 20.0)])[0]["ok"]
-    assert not bench.target_verdicts([run("processes", 1, 30.0, 30.0, 15.0)])[0]["ok"]
-    assert not bench.target_verdicts([run("pipeline", 1, None, 59.0, 20.0)])[0]["ok"]
+def test_slow_latency_unanswered_frames_or_a_camera_below_its_rate_miss():
+    assert not rp.graph_verdicts([run("pipeline", "hard", 60.0, 99.0, 25.1)])[0]["ok"]
+    assert not rp.graph_verdicts([run("pipeline", "hard", 60.0, 90.8, 20.0)])[0]["ok"]
+    # every frame the camera sent was answered, but it only sent 39 of the 60 per second
+    assert not rp.graph_verdicts([run("pipeline", "hard", 60.0, 100.0, 20.0,
+                                      published=39.0)])[0]["ok"]
 
 
-def test_max_rate_counts_and_modes_and_clips_are_separate():
-    verdicts = bench.target_verdicts([run("pipeline", 1, None, 63.7, 24.0),
-                                      run("pipeline", 5, None, 32.4, 60.8),
-                                      run("pipeline", 5, 30.0, 30.0, 18.0)])
-    assert [(v["clip"], v["target_fps"], v["ok"]) for v in verdicts] == \
-        [("1 f", 60.0, True), ("5 f", 30.0, True)]
-    assert verdicts[1]["run"] == "pipeline | 5 | 30.0"
+def test_no_verdict_for_what_was_not_measured():
+    assert rp.graph_verdicts([run("pipeline", "grid1", 60.0, 100.0, 10.0),
+                              run("pipeline", "hard", 30.0, 100.0, 10.0),
+                              run("processes", "hard", None, 100.0, 10.0)]) == []
+    assert rp.bare_verdict(None) == [] and rp.recall_verdicts(None) == []
+    assert rp.verdicts({"runs": [], "bare_loops": []}) == []
+
+
+def test_bare_loop_target_is_on_the_frames_with_one_to_three_faces():
+    [v] = rp.bare_verdict({"one_to_three_faces": {"frames_per_s": 131.0}})
+    assert v["ok"]
+    assert not rp.bare_verdict({"one_to_three_faces": {"frames_per_s": 119.9}})[0]["ok"]
+
+
+def recall(percent, latencies, never=()):
+    return {"recall_percent": percent, "never_found": list(never),
+            "latency_by_id_ms": {str(k): v for k, v in latencies.items()},
+            "new_face_latency_ms": {"p95": max(latencies.values()),
+                                    "max": max(latencies.values())}}
+
+
+def test_recall_within_a_point_and_new_faces_within_the_bound():
+    every = recall(97.3, {1: 0.0, 2: 233.3, 3: 33.3})
+    ok = rp.recall_verdicts({"default": recall(96.4, {1: 100.0, 2: 266.7, 3: 133.3}),
+                             "every_frame": every})
+    assert [v["ok"] for v in ok] == [True, True]   # 233 ms absolute, but only 33 ms later
+    late = rp.recall_verdicts({"default": recall(96.0, {1: 200.0, 2: 233.3, 3: 33.3}),
+                               "every_frame": every})
+    assert [v["ok"] for v in late] == [False, False]
+    lost = rp.recall_verdicts({"default": recall(97.3, {1: 0.0, 2: 233.3}, never=[3]),
+                               "every_frame": every})
+    assert [v["ok"] for v in lost] == [True, False] and "1 left unreported" in lost[1]["measured"]
+
+
+def test_verdicts_use_the_hard_clip_loop_at_the_clip_rate():
+    loops = [{"clip": "hard", "schedule": "default", "stamp_rate": 60.0, "clip_fps": 30.0,
+              "one_to_three_faces": {"frames_per_s": 200.0}},
+             {"clip": "hard", "schedule": "default", "stamp_rate": 30.0, "clip_fps": 30.0,
+              "one_to_three_faces": {"frames_per_s": 100.0}}]
+    [v] = rp.verdicts({"runs": [], "bare_loops": loops})
+    assert not v["ok"] and "100.0" in v["measured"]

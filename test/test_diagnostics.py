@@ -238,3 +238,26 @@ def test_diagnostics_of_an_inactive_node_and_disabled_publisher(ros_context, exe
     status = diags.messages[-1].status[0]
     assert status.level == DiagnosticStatus.OK
     assert status.message == "lifecycle state unconfigured"
+
+
+def test_percentile_interpolates_between_ranks():
+    vals = [10, 20, 30, 40]
+    assert percentile(vals, 0) == 10
+    assert percentile(vals, 100) == 40
+    assert percentile(vals, 50) == pytest.approx(25.0)
+    # rank 0.95 * 3 = 2.85 -> 30 + 0.85 * 10
+    assert percentile(vals, 95) == pytest.approx(38.5)
+    assert percentile([7.0], 99) == 7.0
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile(vals, 101)
+
+
+def test_percentile_matches_numpy_on_random_data():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data = rng.exponential(0.01, 1001)
+    for q in (1, 50, 95, 99, 99.9):
+        assert percentile(data, q) == pytest.approx(float(np.percentile(data, q)))
+        assert percentile(list(data), q) == pytest.approx(float(np.percentile(data, q)))

@@ -1,4 +1,5 @@
-"""fer_ros.metrics: the ROS-free measurement helpers behind scripts/bench.py and soak.py."""
+"""benchlib.metrics, benchlib.sampler and the report's table: the ROS-free measurement
+helpers behind scripts/bench.py and soak.py."""
 
 from __future__ import annotations
 
@@ -8,36 +9,16 @@ import sys
 import threading
 import time
 
-import numpy as np
 import pytest
 
-from fer_ros import metrics
-from fer_ros.metrics import (LatencyRecorder, ProcessSampler, RateMeter, StageTimes,
-                             latency_summary, p95_drift, percentile, rss_growth, window_edges)
+from benchlib.environment import machine_info
+from benchlib.metrics import (LatencyRecorder, StageTimes, latency_summary, p95_drift,
+                              rss_growth, window_edges)
+from benchlib.report import format_table
+from benchlib.sampler import ProcessSampler
 
 
-# ------------------------------------------------------------------------------ percentiles
-def test_percentile_interpolates_between_ranks():
-    vals = [10, 20, 30, 40]
-    assert percentile(vals, 0) == 10
-    assert percentile(vals, 100) == 40
-    assert percentile(vals, 50) == pytest.approx(25.0)
-    # rank 0.95 * 3 = 2.85 -> 30 + 0.85 * 10
-    assert percentile(vals, 95) == pytest.approx(38.5)
-    assert percentile([7.0], 99) == 7.0
-    assert math.isnan(percentile([], 50))
-    with pytest.raises(ValueError):
-        percentile(vals, 101)
-
-
-def test_percentile_matches_numpy_on_random_data():
-    rng = np.random.default_rng(0)
-    data = rng.exponential(0.01, 1001)
-    for q in (1, 50, 95, 99, 99.9):
-        assert percentile(data, q) == pytest.approx(float(np.percentile(data, q)))
-        assert percentile(list(data), q) == pytest.approx(float(np.percentile(data, q)))
-
-
+# ------------------------------------------------------------------------------ latency
 def test_latency_summary_reports_milliseconds():
     # 1..100 ms: p50 = 50.5, p95 = 95.05, p99 = 99.01 with linear interpolation
     s = latency_summary([i / 1000 for i in range(1, 101)])
@@ -102,31 +83,6 @@ def test_latency_recorder_is_thread_safe():
     for th in threads:
         th.join()
     assert len(rec) == 8000
-
-
-# ------------------------------------------------------------------------------ rates
-def test_rate_meter_counts_in_a_fixed_window():
-    m = RateMeter()
-    for i in range(301):                       # 30 events/s for 10 s
-        m.tick(100.0 + i / 30)
-    assert m.rate(100.0, 110.0) == pytest.approx(30.0)
-    assert m.rate() == pytest.approx(30.0)     # (n - 1) / span
-    assert m.count(105.0, 106.0) == 30
-    assert m.rate(101.0, 101.0) != m.rate(101.0, 101.0)  # NaN for an empty span
-    # a stall halves the rate over the window that contains it
-    s = RateMeter()
-    for i in range(150):
-        s.tick(i / 30)                         # 5 s of frames, then 5 s of nothing
-    assert s.rate(0.0, 10.0) == pytest.approx(15.0)
-
-
-def test_rate_meter_uses_its_clock_by_default():
-    now = [0.0]
-    m = RateMeter(clock=lambda: now[0])
-    for _ in range(11):
-        m.tick()
-        now[0] += 0.1
-    assert m.rate() == pytest.approx(10.0)
 
 
 # ------------------------------------------------------------------------------ stages
@@ -311,14 +267,14 @@ def test_p95_drift_detects_a_trend_not_one_spike():
 
 # ------------------------------------------------------------------------------ output
 def test_machine_info_names_the_cpu():
-    info = metrics.machine_info()
+    info = machine_info()
     assert isinstance(info["cpu_model"], str) and info["cpu_model"]
     assert info["logical_cpus"] >= 1
     assert info["memory_gib"] > 0
 
 
 def test_format_table_aligns_columns():
-    text = metrics.format_table([["processes", 61.234, 3], ["pipeline", float("nan"), 12]],
+    text = format_table([["processes", 61.234, 3], ["pipeline", float("nan"), 12]],
                                 ["mode", "fps", "drops"])
     lines = text.splitlines()
     assert lines[0].split() == ["mode", "fps", "drops"]

@@ -1,0 +1,88 @@
+"""Where the bench runs: paths, the process environment of the runs, commit and machine.
+
+:func:`prepare` is the one place that changes the environment; both CLIs call it first,
+before anything imports rclpy, so the node processes they start inherit it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OUT_DIR = REPO / "bench_out"          # git-ignored: clips, logs, reports
+
+
+def prepare() -> None:
+    """Isolate the runs and use this source tree.
+
+    Own DDS domain (a random ``ROS_DOMAIN_ID`` unless the caller chose one) with discovery on
+    this host only, so concurrent runs never see each other's topics; TensorFlow's C++ log
+    quiet; the repository first on ``sys.path`` (the node processes run ``python -m`` from it).
+    """
+    os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(120, 200)))
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+
+
+def log(msg: str) -> None:
+    """Progress goes to stderr; the report goes to stdout."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def describe_commit() -> str:
+    """``git describe --always --dirty`` of the checkout the nodes run from."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"],
+                             cwd=REPO, text=True, capture_output=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine_info() -> dict[str, object]:
+    """What the numbers were measured on."""
+    info: dict[str, object] = {
+        "cpu_model": _cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+    try:
+        import psutil
+
+        info["physical_cores"] = psutil.cpu_count(logical=False)
+        info["memory_gib"] = round(psutil.virtual_memory().total / 2**30, 1)
+        try:
+            info["cpu_affinity"] = len(psutil.Process().cpu_affinity())
+        except (AttributeError, OSError):
+            pass
+    except ImportError:
+        pass
+    info["load_average"] = load_average()
+    return info
+
+
+def load_average() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []

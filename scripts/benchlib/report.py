@@ -1,0 +1,231 @@
+"""The bench report: verdicts against the targets, the printed tables, JSON and Markdown.
+
+The report is a plain dict (see :func:`benchlib.suite.run_bench`); everything here reads it
+and nothing measures.  Verdicts exist only for what the run measured: no hard-clip run of a
+graph, no verdict for that graph.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+# Targets (issue 10; 2-core machine, 640x480, hard clip).
+TARGET_CAMERA_FPS = {"pipeline": 60.0, "processes": 30.0}   # each graph keeps up with this
+TARGET_P95_MS = 25.0
+TARGET_ANSWERED_PERCENT = 95.0
+TARGET_BARE_FPS = 120.0            # bare loop on the hard clip's frames with 1-3 faces
+TARGET_RECALL_POINTS = 1.0         # default schedule within this of searching every frame
+NEW_FACE_BOUND_MS = 150.0          # a new face is reported within this (max)
+KEEP_UP = 0.95                     # "keeps up": publishes and answers >= 95 % of the rate
+
+MAIN_HEADER = ["clip", "graph", "camera", "published/s", "results/s", "answered %",
+               "p50 ms", "p95 ms", "bare loop fr/s", "results/s / bare", "p95 / bare frame"]
+
+
+def _nan(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def graph_verdicts(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One verdict per hard-clip run of a graph at (or above) its target camera rate."""
+    out = []
+    for r in runs:
+        want = TARGET_CAMERA_FPS.get(r["mode"])
+        if r["clip"] != "hard" or want is None or not r.get("camera_rate") \
+                or r["camera_rate"] < want:
+            continue
+        answered, p95 = _nan(r["answered_percent"]), _nan(r["latency"]["p95_ms"])
+        published = _nan(r["camera_fps"])
+        ok = (answered >= TARGET_ANSWERED_PERCENT and p95 <= TARGET_P95_MS
+              and published >= KEEP_UP * r["camera_rate"])
+        out.append({"what": f"{r['name']}: camera publishes >= {100 * KEEP_UP:g} % of "
+                            f"{r['camera_rate']:g} fps, >= {TARGET_ANSWERED_PERCENT:g} % "
+                            f"answered, p95 <= {TARGET_P95_MS:g} ms",
+                    "measured": f"{published:.1f} published/s, {answered:.1f} % answered, "
+                                f"p95 {p95:.1f} ms", "ok": bool(ok)})
+    return out
+
+
+def bare_verdict(hard: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not hard or "one_to_three_faces" not in hard:
+        return []
+    fps = _nan(hard["one_to_three_faces"]["frames_per_s"])
+    return [{"what": f"bare loop on the hard clip, frames with 1-3 faces: >= "
+                     f"{TARGET_BARE_FPS:g} frames/s",
+             "measured": f"{fps:.1f} frames/s", "ok": bool(fps >= TARGET_BARE_FPS)}]
+
+
+def schedule_delays_ms(default: dict[str, Any], every: dict[str, Any]) -> list[float]:
+    """Per appearance both schedules report: how much later the default one reports it."""
+    d, e = default["latency_by_id_ms"], every["latency_by_id_ms"]
+    return [d[k] - e[k] for k in d if k in e]
+
+
+def recall_verdicts(recall: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Recall within TARGET_RECALL_POINTS of the every-frame search; the schedule reports
+    every new face the every-frame search reports, at most NEW_FACE_BOUND_MS later."""
+    if not recall or "default" not in recall or "every_frame" not in recall:
+        return []
+    d, e = recall["default"], recall["every_frame"]
+    lost = sorted(set(d["never_found"]) - set(e["never_found"]))
+    delays = schedule_delays_ms(d, e)
+    worst = max(delays) if delays else float("nan")
+    return [
+        {"what": f"face recall on the hard clip within {TARGET_RECALL_POINTS:g} point of "
+                 "searching every frame",
+         "measured": f"{d['recall_percent']:.1f} % vs {e['recall_percent']:.1f} %",
+         "ok": bool(d["recall_percent"] >= e["recall_percent"] - TARGET_RECALL_POINTS)},
+        {"what": f"new faces reported at most {NEW_FACE_BOUND_MS:g} ms after searching every "
+                 "frame reports them, none left unreported",
+         "measured": f"at most {worst:.0f} ms later, {len(lost)} left unreported (new-face "
+                     f"latency p95 {d['new_face_latency_ms']['p95']:.0f} ms, max "
+                     f"{d['new_face_latency_ms']['max']:.0f} ms)",
+         "ok": bool(worst <= NEW_FACE_BOUND_MS and not lost)},
+    ]
+
+
+def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
+    hard = next((b for b in report.get("bare_loops", [])
+                 if b["clip"] == "hard" and b["schedule"] == "default"
+                 and b["stamp_rate"] == b["clip_fps"]), None)
+    return (graph_verdicts(report.get("runs", [])) + bare_verdict(hard)
+            + recall_verdicts(report.get("recall")))
+
+
+# ------------------------------------------------------------------------------ tables
+def _cell(v: object) -> str:
+    if isinstance(v, float):
+        return "-" if v != v else f"{v:.1f}"
+    return str(v)
+
+
+def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """Plain-text table, columns right-aligned except the first; floats with 1 decimal."""
+    text = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(header)]
+
+    def line(vals):
+        return "  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                         for i, (v, w) in enumerate(zip(vals, widths)))
+    out = [line(list(header)), line(["-" * w for w in widths])]
+    out += [line(r) for r in text]
+    return "\n".join(out)
+
+
+def markdown_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ratio(a: Any, b: Any, digits: int = 2) -> str:
+    a, b = _nan(a), _nan(b)
+    return "-" if not (a == a and b == b and b > 0) else f"{a / b:.{digits}f}"
+
+
+def main_rows(report: dict[str, Any]) -> list[list[object]]:
+    rows = []
+    for r in report.get("runs", []):
+        bare = r.get("bare") or {}
+        rows.append([r["clip_label"], r["graph"], r["rate"], r["camera_fps"], r["fps"],
+                     r["answered_percent"], r["latency"]["p50_ms"], r["latency"]["p95_ms"],
+                     _nan(bare.get("frames_per_s")), _ratio(r["fps"], bare.get("frames_per_s")),
+                     _ratio(r["latency"]["p95_ms"], bare.get("mean_ms"), 1)])
+    return rows
+
+
+BARE_HEADER = ["clip", "stamps", "schedule", "frames", "frames/s", "mean ms", "p95 ms",
+               "searched %", "faces/frame"]
+
+
+def bare_rows(report: dict[str, Any]) -> list[list[object]]:
+    rows = []
+    for b in report.get("bare_loops", []):
+        parts = [("", b["summary"])]
+        if "one_to_three_faces" in b:
+            parts.append((" (1-3 faces)", b["one_to_three_faces"]))
+        for suffix, s in parts:
+            rows.append([b["clip_label"] + suffix, f"{b['stamp_rate']:g} fps", b["schedule"],
+                         s["frames"], s["frames_per_s"], s["mean_ms"], s["p95_ms"],
+                         s["searched_percent"], f"{s['faces_per_frame']:.2f}"])
+    return rows
+
+
+RECALL_HEADER = ["hard clip, search schedule", "recall %", "faces counted", "appearances",
+                 "never reported", "new-face latency p95 ms", "max ms"]
+
+
+def recall_rows(report: dict[str, Any]) -> list[list[object]]:
+    rows = []
+    for key, what in (("default", "default"), ("every_frame", "every frame (0 ms)")):
+        r = (report.get("recall") or {}).get(key)
+        if r:
+            lat = r["new_face_latency_ms"]
+            rows.append([f"{what}, {r['search_interval']}", r["recall_percent"],
+                         r["faces_counted"], r["appearances"], len(r["never_found"]),
+                         lat["p95"], lat["max"]])
+    return rows
+
+
+def headline(report: dict[str, Any]) -> list[str]:
+    m = report["machine"]
+    return [f"fer_ros {report['commit']}, {report['date_utc']}",
+            f"machine: {m['cpu_model']}, {m.get('physical_cores')} cores "
+            f"({m['logical_cpus']} logical CPUs), {m.get('memory_gib')} GiB, {m['system']}, "
+            f"Python {m['python']}; load average {m.get('load_average')} at the start, "
+            f"{report.get('load_average_end')} at the end",
+            f"emotion model {report['model']}; face search: {report['search_source']}; "
+            f"params {report['params_file']}"]
+
+
+def verdict_lines(report: dict[str, Any]) -> list[str]:
+    return [f"{'MET ' if v['ok'] else 'MISS'}  {v['what']}: {v['measured']}"
+            for v in report.get("verdicts", [])]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The README's performance section, verbatim."""
+    parts = ["\n\n".join(headline(report)), markdown_table(main_rows(report), MAIN_HEADER)]
+    if report.get("recall"):
+        parts.append(markdown_table(recall_rows(report), RECALL_HEADER))
+    if report.get("bare_loops"):
+        parts.append(markdown_table(bare_rows(report), BARE_HEADER))
+    if report.get("verdicts"):
+        parts.append("\n".join(f"- {line}" for line in verdict_lines(report)))
+    return "\n\n".join(parts) + "\n"
+
+
+# ------------------------------------------------------------------------------ files
+def _json_default(o):
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    raise TypeError(type(o).__name__)
+
+
+def _nan_to_none(o):
+    if isinstance(o, float) and math.isnan(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _nan_to_none(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_nan_to_none(v) for v in o]
+    return o
+
+
+def write_json(path: Path | str, report: dict[str, Any]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(_nan_to_none(report), indent=2, default=_json_default))
+
+
+def write_markdown(path: Path | str, report: dict[str, Any]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(markdown(report))
