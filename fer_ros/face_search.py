@@ -83,21 +83,21 @@ _SCHEDULE_SLACK_S = 1e-6
 
 
 def check_search_params(values: Mapping[str, Any]) -> list[str]:
-    """Problems with the SEARCH_PARAMS among ``values`` (other names are ignored)."""
-    ours = {name: value for name, value in values.items() if name in _NAMES}
-    problems = check_values(SEARCH_PARAMS, ours)
-    iou = ours.get("tracker_iou_threshold")
+    """The rule beyond the SEARCH_PARAMS ranges: the tracker's IoU threshold is > 0."""
+    iou = values.get("tracker_iou_threshold")
     if isinstance(iou, float) and iou <= 0.0:
-        problems.append("tracker_iou_threshold: must be > 0")
-    return problems
+        return ["tracker_iou_threshold: must be > 0"]
+    return []
 
 
 def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
-    problems = check_search_params(values)
+    """``values``' SEARCH_PARAMS, validated, the missing ones at their defaults."""
+    ours = {name: value for name, value in values.items() if name in _NAMES}
+    problems = check_values(SEARCH_PARAMS, ours) + check_search_params(ours)
     if problems:
         raise FaceDetectorError("bad face_detector parameters: " + "; ".join(problems))
     full = defaults(SEARCH_PARAMS)
-    full.update((name, values[name]) for name in _NAMES & values.keys())
+    full.update(ours)
     return full
 
 

@@ -153,9 +153,13 @@ def test_replaced_detector_searches_next_frame_and_keeps_the_tracks(astronaut_bg
 
 
 def test_parameters_are_validated():
-    assert check_search_params({"search_interval_ms": 50.0, "qos_depth": 3}) == []
-    assert check_search_params({"search_interval_ms": -1.0})
+    assert check_search_params({"tracker_iou_threshold": 0.3}) == []
     assert check_search_params({"tracker_iou_threshold": 0.0})
+    make_face_search({"search_interval_ms": 50.0, "qos_depth": 3})   # other names ignored
+    with pytest.raises(FaceDetectorError, match="search_interval_ms"):
+        make_face_search({"search_interval_ms": -1.0})
+    with pytest.raises(FaceDetectorError, match="tracker_iou_threshold"):
+        make_face_search({"tracker_iou_threshold": 0.0})
     with pytest.raises(FaceDetectorError, match="search_interval_ms"):
         make_face_search({"search_interval_ms": "often"})
     with pytest.raises(ValueError, match="search_interval_s"):
