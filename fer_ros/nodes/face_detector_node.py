@@ -1,5 +1,8 @@
 """face_detector node: image_raw -> faces (fer_ros/FaceDetectionArray).
 
+``image_transport: compressed`` reads sensor_msgs/CompressedImage (JPEG / PNG) from
+``image_raw/compressed`` instead (see :mod:`fer_ros.ros_image`).
+
 Latest-frame processing: the subscription callback only stores the newest image in a
 :class:`fer_ros.frame_slot.FrameSlot`; whichever callback thread holds the slot's worker lock
 detects faces on the newest frame, and stale frames are dropped (counted as ``dropped``). The
@@ -19,7 +22,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sensor_msgs.msg import Image, RegionOfInterest
+from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop
@@ -28,14 +31,16 @@ from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_d
 from fer_ros.msg import FaceDetection, FaceDetectionArray
 from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
 from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
-from fer_ros.ros_image import ImageEncodingError, bgr_to_image_msg, copy_header, image_msg_to_bgr
+from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, bgr_to_image_msg,
+                               copy_header, describe_image, image_input)
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
-SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image"}
+SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
+              "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
-PARAMS = (SEARCH_PARAMS + subscription_specs(default_depth=1) + lifecycle_specs()
-          + diagnostics_specs())
+PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM,) + subscription_specs(default_depth=1)
+          + lifecycle_specs() + diagnostics_specs())
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
@@ -92,7 +97,10 @@ class FaceDetectorNode(FerLifecycleNode):
             f"full search every {values['search_interval_ms']:g} ms")
 
     def _lc_activate(self) -> None:
-        self._subscribe_input(Image, "image_raw", self._on_image)
+        image = image_input(self.param("image_transport"))
+        self._to_bgr = image.to_bgr
+        self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
+                              self._on_image)
         self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
@@ -119,12 +127,12 @@ class FaceDetectorNode(FerLifecycleNode):
                 self._pending_detector = new   # swapped in by the worker, between frames
 
     # -- processing ------------------------------------------------------------------------
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, msg: Any) -> None:
         self.count("received")
         self.slot.offer(msg, self._process_timed,
                         lambda exc: self.failed("face detection", exc))
 
-    def _process(self, msg: Image) -> None:
+    def _process(self, msg: Any) -> None:
         with self._detector_lock:
             if self._pending_detector is not None:
                 self._search.replace_detector(self._pending_detector)
@@ -133,9 +141,9 @@ class FaceDetectorNode(FerLifecycleNode):
         if search is None or pub is None:
             return          # cleaned up meanwhile
         try:
-            bgr = image_msg_to_bgr(msg)
+            bgr = self._to_bgr(msg)
         except ImageEncodingError as exc:
-            self.reject(f"image {msg.width}x{msg.height} '{msg.encoding}'", str(exc))
+            self.reject(describe_image(msg), str(exc))
             return
         out = search.process(bgr, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
         pub.publish(detections_to_msg(msg.header, bgr, out.detections, out.tracks,
