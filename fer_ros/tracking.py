@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fer_ros.boxes import pairwise_iou, pairwise_normalised_centre_distance
+
 __all__ = ["FaceTracker", "Track", "min_cost_assignment"]
 
 Box = tuple[float, float, float, float]
@@ -155,13 +157,19 @@ class FaceTracker:
         """Ids of all alive confirmed tracks, ascending, including ones missed this frame."""
         return sorted(track.id for track in self._tracks if track.confirmed)
 
+    def predicted_boxes(self) -> list[Box]:
+        """Predicted (x, y, w, h) box in the coming frame of every track matched (or created)
+        by the latest ``update``, i.e. of the faces of the latest frame, in track order."""
+        return [tuple(float(v) for v in track.predicted_box())
+                for track in self._tracks if track.misses == 0]
+
     def _associate(self, detections: np.ndarray) -> list[tuple[int, int]]:
         """Optimal (track index, detection index) pairs among those passing the gate."""
         if not self._tracks or len(detections) == 0:
             return []
         predicted = np.array([track.predicted_box() for track in self._tracks])
-        overlap = _pairwise_iou(predicted, detections)
-        distance = _pairwise_normalised_center_distance(predicted, detections)
+        overlap = pairwise_iou(predicted, detections)
+        distance = pairwise_normalised_centre_distance(predicted, detections)
         allowed = (overlap >= self.iou_threshold) | (distance <= self.max_center_distance)
         cost = np.where(allowed, (1.0 - overlap) + distance, _GATED_OUT_COST)
         return [(t, d) for t, d in min_cost_assignment(cost) if allowed[t, d]]
@@ -214,26 +222,6 @@ def min_cost_assignment(cost: np.ndarray) -> list[tuple[int, int]]:
     if transposed:
         pairs = [(c, r) for r, c in pairs]
     return sorted(pairs)
-
-
-def _pairwise_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), as (N, M)."""
-    a_min, a_max = a[:, None, :2], a[:, None, :2] + a[:, None, 2:]
-    b_min, b_max = b[None, :, :2], b[None, :, :2] + b[None, :, 2:]
-    extent = np.clip(np.minimum(a_max, b_max) - np.maximum(a_min, b_min), 0.0, None)
-    intersection = extent[..., 0] * extent[..., 1]
-    union = a[:, None, 2] * a[:, None, 3] + b[None, :, 2] * b[None, :, 3] - intersection
-    return intersection / union
-
-
-def _pairwise_normalised_center_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Centre distance of every box pair divided by the pair's mean face size sqrt(w*h)."""
-    a_center = a[:, None, :2] + a[:, None, 2:] / 2.0
-    b_center = b[None, :, :2] + b[None, :, 2:] / 2.0
-    distance = np.linalg.norm(a_center - b_center, axis=-1)
-    a_size = np.sqrt(a[:, None, 2] * a[:, None, 3])
-    b_size = np.sqrt(b[None, :, 2] * b[None, :, 3])
-    return distance / ((a_size + b_size) / 2.0)
 
 
 def _as_box_array(boxes: Sequence[Sequence[float]]) -> np.ndarray:

@@ -89,13 +89,13 @@ def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, 
     node = FaceDetectorNode(context=ros_context)
     frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
     release = __import__("threading").Event()
-    real = node._detector.detect
+    real = node._search.detector.detect
 
     def slow_detect(bgr):
         release.wait(10)
         return real(bgr)
 
-    node._detector.detect = slow_detect
+    node._search.detector.detect = slow_detect
     node.slot.put(image(data=frame.tobytes(), sec=1))
     # a worker busy on frame 1 (in a thread); offers 2..6 meanwhile must return at once
     worker = __import__("threading").Thread(target=node.slot.process_pending,

@@ -317,17 +317,18 @@ def test_demo_runs_to_the_end_and_writes_a_video(tmp_path, emotion_model):
     assert n == len(lines)
 
 
-@pytest.mark.parametrize("hint", [True, False])
-def test_detector_passes_confirmed_tracks_as_trusted_boxes(ros_context, executor, helper_node,
-                                                           astronaut_bgr, hint):
-    """tracking_hint: boxes of confirmed tracks go to detect(trusted_boxes=...), so BlazeFace
-    skips most verification passes of a face it keeps seeing; same faces either way."""
+@pytest.mark.parametrize("interval_ms", [100.0, 0.0])
+def test_detector_searches_on_schedule_and_follows_faces_in_between(
+        ros_context, executor, helper_node, astronaut_bgr, interval_ms):
+    """search_interval_ms: with stamps 40 ms apart and a 100 ms schedule the full search runs
+    on frames 0, 3 and 6 and close-ups follow the face in between; 0 searches every frame.
+    Same face and id either way."""
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
     from fer_ros.ros_image import bgr_to_image_msg
 
     node = FaceDetectorNode(context=ros_context, parameter_overrides=[
-        Parameter("tracker_min_hits", value=2), Parameter("tracking_hint", value=hint),
-        Parameter("qos_depth", value=10)])
+        Parameter("tracker_min_hits", value=2),
+        Parameter("search_interval_ms", value=interval_ms), Parameter("qos_depth", value=10)])
     executor.add_node(node)
     pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
     faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
@@ -337,17 +338,18 @@ def test_detector_passes_confirmed_tracks_as_trusted_boxes(ros_context, executor
     for i in range(n):
         frame, _ = composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])
         msg = bgr_to_image_msg(frame)
-        msg.header.stamp.sec = i + 1
+        msg.header.stamp.sec = 1
+        msg.header.stamp.nanosec = 40_000_000 * i
         pub.publish(msg)
         assert spin_until(executor, lambda: len(faces.messages) > i, timeout=20)
     assert all(len(m.faces) == 1 for m in faces.messages)
     assert len({m.faces[0].id for m in faces.messages}) == 1
-    det = node._detector
-    assert det.frames == n
-    if hint:
-        assert det.verifications < n - 2, (det.verifications, det.frames)
+    search = node._search
+    assert search.frames == n
+    if interval_ms:
+        assert (search.searches, search.closeups) == (3, n - 3)
     else:
-        assert det.verifications == n
+        assert (search.searches, search.closeups) == (n, 0)
 
 
 def test_annotator_skips_work_without_subscribers(ros_context, executor, helper_node):

@@ -135,7 +135,7 @@ def test_detector_lifecycle_with_trigger_methods(ros_context, executor, helper_n
     node = FaceDetectorNode(context=ros_context,
                             parameter_overrides=[Parameter("autostart", value=False)])
     executor.add_node(node)
-    assert node.lifecycle_state == "unconfigured" and node._detector is None
+    assert node.lifecycle_state == "unconfigured" and node._search is None
     assert node.count_publishers("/faces") == 0 and node.count_subscribers("/image_raw") == 0
     pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
     faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
@@ -147,7 +147,7 @@ def test_detector_lifecycle_with_trigger_methods(ros_context, executor, helper_n
         pub.publish(msg)
 
     node.bring_up()                                     # trigger_configure + trigger_activate
-    assert node.lifecycle_state == "active" and node._detector is not None
+    assert node.lifecycle_state == "active" and node._search is not None
     assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
                       and node.count_subscribers("/faces") >= 1)
     send(1)
@@ -162,7 +162,7 @@ def test_detector_lifecycle_with_trigger_methods(ros_context, executor, helper_n
     spin_until(executor, lambda: False, timeout=0.5)
     assert len(faces.messages) == 1
     assert node.trigger_cleanup() == R.SUCCESS
-    assert node._detector is None and node._tracker is None
+    assert node._search is None
     assert spin_until(executor, lambda: node.count_publishers("/faces") == 0)
     # an invalid transition is refused, the state is kept
     assert node.trigger_activate() != R.SUCCESS and node.lifecycle_state == "unconfigured"

@@ -54,6 +54,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from conftest import ASTRONAUT_FACE_IN_PATCH, ASTRONAUT_PATCH, CLASS_NAMES, Collector, spin_until
+from fer_ros.boxes import pairwise_iou
 from fer_ros.msg import EmotionArray, FaceDetectionArray
 
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -243,10 +244,8 @@ def centre(box):
 
 
 def box_iou(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    """IoU of two (x, y, w, h) boxes."""
+    return float(pairwise_iou(np.array([a], float), np.array([b], float))[0, 0])
 
 
 def nearest_face(box, truth_boxes):

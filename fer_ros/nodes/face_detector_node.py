@@ -11,10 +11,10 @@ latency therefore does not grow when frames arrive faster than they can be proce
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
 ``rejected``, logged with a throttle, and the node goes on with the next frame.
 
-A managed (lifecycle) node: ``configure`` builds the detector (loads its model) and the
-tracker and creates the ``faces`` lifecycle publisher, ``activate`` subscribes to
-``image_raw``, ``deactivate`` unsubscribes, ``cleanup`` releases the detector and the
-publisher. With ``autostart`` (default) it goes to active by itself.
+A managed (lifecycle) node: ``configure`` builds the face search (:mod:`fer_ros.face_search`:
+the detector with its model, the tracker, the search schedule) and creates the ``faces``
+lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes,
+``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes to active by itself.
 """
 
 from __future__ import annotations
@@ -25,57 +25,27 @@ from typing import Any
 from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_detection import crop, make_detector
+from fer_ros.face_detection import crop
+from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
+                                 make_face_search)
 from fer_ros.msg import FaceDetection, FaceDetectionArray
 from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
-from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
-                                subscription_specs)
+from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
 from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, bgr_to_image_msg,
                                copy_header, describe_image, image_input)
-from fer_ros.tracking import FaceTracker
-
-DETECTOR_CHOICES = ("blazeface", "haar")
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
 SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
               "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
-PARAMS = (
-    ParamSpec("detector", "blazeface", "Face detector: 'blazeface' (MediaPipe BlazeFace, "
-              "TFLite) or 'haar' (OpenCV Haar cascade).", read_only=True,
-              choices=DETECTOR_CHOICES),
-    ParamSpec("score_threshold", 0.5, "Minimum detector confidence of a face.",
-              min=0.0, max=1.0),
-    ParamSpec("min_face_size", 20, "Smallest face (smaller box side, pixels) to report.",
-              min=1, max=10000),
-    ParamSpec("max_faces", 10, "At most this many faces per frame (best first).",
-              min=1, max=100),
-    ParamSpec("tracking", True, "Give faces track ids that persist across frames "
-              "(fer_ros.tracking.FaceTracker); when false every id is 0.", read_only=True),
-    ParamSpec("tracker_iou_threshold", 0.3, "Tracker: minimum IoU of a detection with a "
-              "track's predicted box to join it (> 0).", read_only=True, min=0.0, max=1.0),
-    ParamSpec("tracker_max_center_distance", 0.5, "Tracker: or maximum centre distance, in "
-              "face sizes.", read_only=True, min=0.0, max=100.0),
-    ParamSpec("tracker_min_hits", 3, "Tracker: matches before a track is confirmed.",
-              read_only=True, min=1, max=1000),
-    ParamSpec("tracker_max_misses", 5, "Tracker: processed frames without a match before a "
-              "track is dropped.", read_only=True, min=1, max=10000),
-    ParamSpec("tracking_hint", True, "Pass the previous frame's boxes of confirmed tracks "
-              "to the detector (detect(trusted_boxes=...)), so BlazeFace skips its "
-              "verification pass for faces it keeps seeing (re-verified every few frames). "
-              "No effect with haar or tracking off."),
-    IMAGE_TRANSPORT_PARAM,
-) + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs()
+PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM,) + subscription_specs(default_depth=1)
+          + lifecycle_specs() + diagnostics_specs())
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the face_detector parameters (complete or partial set)."""
-    problems = check_values(PARAMS, values) + check_thresholds(values)
-    iou = values.get("tracker_iou_threshold")
-    if isinstance(iou, float) and iou <= 0.0:
-        problems.append("tracker_iou_threshold: must be > 0")
-    return problems
+    return check_values(PARAMS, values) + check_thresholds(values) + check_search_params(values)
 
 
 def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetectionArray:
@@ -104,10 +74,8 @@ class FaceDetectorNode(FerLifecycleNode):
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self._detector_lock = threading.Lock()
-        self._detector: Any = None
+        self._search: Any = None     # fer_ros.face_search.FaceSearch: detector + tracker
         self._pending_detector: Any = None
-        self._tracker: FaceTracker | None = None
-        self._trusted: list[tuple[int, int, int, int]] = []   # worker thread only
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
@@ -119,19 +87,14 @@ class FaceDetectorNode(FerLifecycleNode):
     # -- lifecycle -------------------------------------------------------------------------
     def _lc_configure(self) -> None:
         values = {spec.name: self.param(spec.name) for spec in PARAMS}
-        self._detector = self._make_detector(values)
+        self._search = make_face_search(values)
         self._pending_detector = None
-        self._trusted = []
-        self._tracker = (FaceTracker(iou_threshold=values["tracker_iou_threshold"],
-                                     max_center_distance=values["tracker_max_center_distance"],
-                                     min_hits=values["tracker_min_hits"],
-                                     max_misses=values["tracker_max_misses"])
-                         if values["tracking"] else None)
         self._pub = self.create_lifecycle_publisher(FaceDetectionArray, "faces",
                                                     make_qos("reliable", 5))
         self.get_logger().info(
             f"configured: {values['detector']} detector (score >= "
-            f"{values['score_threshold']}), tracking {'on' if self._tracker else 'off'}")
+            f"{values['score_threshold']}), tracking {'on' if values['tracking'] else 'off'}, "
+            f"full search every {values['search_interval_ms']:g} ms")
 
     def _lc_activate(self) -> None:
         image = image_input(self.param("image_transport"))
@@ -144,26 +107,19 @@ class FaceDetectorNode(FerLifecycleNode):
     def _lc_cleanup(self) -> None:
         self._release_publisher()
         with self._detector_lock:
-            self._detector = self._pending_detector = None
-        self._tracker = None
+            self._search = self._pending_detector = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
         return super().diagnostics_values() + [("model", self.param("detector"))]
 
-    @staticmethod
-    def _make_detector(values: dict[str, Any]):
-        return make_detector(values["detector"], score_threshold=values["score_threshold"],
-                             min_face_size=values["min_face_size"],
-                             max_faces=values["max_faces"])
-
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
-        if self._detector is None:
+        if self._search is None:
             return          # not configured: configure reads the current values
         if {"score_threshold", "min_face_size", "max_faces"} & changed.keys():
             values = {name: self.param(name) for name in
                       ("detector", "score_threshold", "min_face_size", "max_faces")}
             try:
-                new = self._make_detector(values)
+                new = make_face_detector(values)
             except Exception as exc:  # noqa: BLE001 - keep the old detector
                 self.get_logger().error(f"cannot rebuild the detector: {exc}")
                 return
@@ -179,29 +135,21 @@ class FaceDetectorNode(FerLifecycleNode):
     def _process(self, msg: Any) -> None:
         with self._detector_lock:
             if self._pending_detector is not None:
-                self._detector, self._pending_detector = self._pending_detector, None
-            detector, tracker, pub = self._detector, self._tracker, self._pub
-        if detector is None or pub is None:
+                self._search.replace_detector(self._pending_detector)
+                self._pending_detector = None
+            search, pub = self._search, self._pub
+        if search is None or pub is None:
             return          # cleaned up meanwhile
         try:
             bgr = self._to_bgr(msg)
         except ImageEncodingError as exc:
             self.reject(describe_image(msg), str(exc))
             return
-        hint = self._trusted if tracker is not None and self.param("tracking_hint") else None
-        detections = detector.detect(bgr, trusted_boxes=hint) if hint else \
-            detector.detect(bgr)
-        if tracker is not None:
-            tracks = tracker.update([(d.x, d.y, d.w, d.h) for d in detections])
-            tracked_ids = tracker.confirmed_ids()
-            # faces of confirmed tracks: trusted by the detector on the next frame
-            self._trusted = [(d.x, d.y, d.w, d.h) for d, t in zip(detections, tracks)
-                             if t.confirmed]
-        else:
-            tracks, tracked_ids = None, []
-        pub.publish(detections_to_msg(msg.header, bgr, detections, tracks, tracked_ids))
+        out = search.process(bgr, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+        pub.publish(detections_to_msg(msg.header, bgr, out.detections, out.tracks,
+                                      out.tracked_ids))
         self.count("processed")
-        self.count("faces", len(detections))
+        self.count("faces", len(out.detections))
 
 
 def main(args: list[str] | None = None) -> int:
