@@ -3,7 +3,7 @@
 environment  paths, the run environment (:func:`environment.prepare`), commit, machine
 inputs       clips (grids, the hard clip, files), the default model, params-file values
 hard_clip    the hard clip's renderer and ground truth
-bareloop     face search + emotion CNN per frame, no ROS (face_search_stopgap: TEMPORARY)
+bareloop     face search + emotion CNN per frame, no ROS
 recall       face recall and new-face latency against ground truth
 graph        graph runs: processes, the measuring node (measurer), the process sampler
 metrics      latency, per-stage and soak statistics

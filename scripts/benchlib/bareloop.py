@@ -13,22 +13,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 WARMUP_FRAMES = 5       # first calls (interpreter allocation, caches) are not timed
-
-
-def search_factory() -> tuple[Callable[[Mapping[str, Any]], Any], str]:
-    """(``make_face_search``, where it comes from)."""
-    try:
-        from fer_ros.face_search import make_face_search
-    except ImportError:   # TEMPORARY until face_search lands
-        from benchlib.face_search_stopgap import StopgapSearch
-
-        return StopgapSearch, "TEMPORARY stopgap (today's detector + tracker)"
-    return make_face_search, "fer_ros.face_search"
 
 
 @dataclass
@@ -39,7 +28,6 @@ class BareLoop:
     boxes: list[list[tuple[int, int, int, int]]] = field(default_factory=list)
     searched: list[bool] = field(default_factory=list)
     cpu_s: float = 0.0
-    search_source: str = ""
 
     def summary(self, frames: Sequence[int] | None = None) -> dict[str, float]:
         """Rate and per-frame time over ``frames`` (indices; default all), warm-up left out."""
@@ -68,11 +56,11 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
     import cv2
 
     from fer_ros.face_detection import crop
+    from fer_ros.face_search import make_face_search
     from fer_ros.preprocessing import to_model_input
 
-    make_search, source = search_factory()
-    search = make_search(values)
-    out = BareLoop(search_source=source)
+    search = make_face_search(values)
+    out = BareLoop()
     cap = cv2.VideoCapture(str(clip))
     if not cap.isOpened():
         raise RuntimeError(f"cannot open {clip}")

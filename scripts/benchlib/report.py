@@ -179,7 +179,7 @@ def headline(report: dict[str, Any]) -> list[str]:
             f"({m['logical_cpus']} logical CPUs), {m.get('memory_gib')} GiB, {m['system']}, "
             f"Python {m['python']}; load average {m.get('load_average')} at the start, "
             f"{report.get('load_average_end')} at the end",
-            f"emotion model {report['model']}; face search: {report['search_source']}; "
+            f"emotion model {report['model']}; "
             f"params {report['params_file']}"]
 
 

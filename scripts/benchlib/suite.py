@@ -56,10 +56,8 @@ def parse_graph(text: str) -> tuple[str, float | None]:
     return mode, fps
 
 
-def _interval_text(values: dict[str, Any], search_source: str) -> str:
+def _interval_text(values: dict[str, Any]) -> str:
     """The search schedule ``values`` give the face search (the node's default if unset)."""
-    if search_source != "fer_ros.face_search":
-        return "stopgap: searches every frame"
     from fer_ros.nodes.face_detector_node import PARAMS
 
     interval = {**{p.name: p.default for p in PARAMS}, **values}.get("search_interval_ms")
@@ -71,7 +69,7 @@ def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None) -> d
     loop = bareloop.run(clip.path, values, classifier, rate,
                         max_seconds=None if full else opts.seconds)
     out = {"clip": clip.key, "clip_label": clip.label, "clip_fps": clip.fps,
-           "stamp_rate": rate, "schedule": schedule, "search_source": loop.search_source,
+           "stamp_rate": rate, "schedule": schedule,
            "summary": loop.summary()}
     if truth is not None:
         counted = [sum(1 for f in fr if f.visible >= recall.COUNTED_VISIBLE) for fr in truth]
@@ -110,7 +108,7 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
         "machine": machine_info(), "argv": opts.argv,
         "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"), "model": _shown(model),
         "params_file": _shown(params_file) if params_file else "none (node defaults)",
-        "search_source": bareloop.search_factory()[1], "face_detector": det_values,
+        "face_detector": det_values,
         "bare_loops": [], "runs": [], "errors": []}
     clips = [inputs.resolve_clip(c) for c in opts.clips]
     log_root = Path(opts.log_dir) / time.strftime("%Y%m%d-%H%M%S")
@@ -128,12 +126,11 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
             ref = _bare(clip, {**det_values, **EVERY_FRAME}, classifier, clip.fps,
                         "every frame", True, opts, truth)
             report["bare_loops"].append(ref)
-            src = bare[clip.fps]["search_source"]
             report["recall"] = {
                 "default": {**bare[clip.fps]["recall"],
-                            "search_interval": _interval_text(det_values, src)},
+                            "search_interval": _interval_text(det_values)},
                 "every_frame": {**ref["recall"],
-                                "search_interval": _interval_text(EVERY_FRAME, src)}}
+                                "search_interval": _interval_text(EVERY_FRAME)}}
         if not opts.graph:
             continue
         for mode, rate in opts.graphs:
