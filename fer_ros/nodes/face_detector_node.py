@@ -1,8 +1,8 @@
 """face_detector node: image_raw -> faces (fer_ros/FaceDetectionArray).
 
-Latest-frame processing: the subscription callback only stores the newest image in a
-:class:`fer_ros.frame_slot.FrameSlot`; whichever callback thread holds the slot's worker lock
-detects faces on the newest frame, and stale frames are dropped (counted as ``dropped``). The
+Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
+the node is busy with a frame only the newest one waits; the frames overwritten there are
+counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
 latency therefore does not grow when frames arrive faster than they can be processed.
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
@@ -16,7 +16,6 @@ publisher. With ``autostart`` (default) it goes to active by itself.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from sensor_msgs.msg import Image, RegionOfInterest
@@ -97,11 +96,9 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._detector_lock = threading.Lock()
         self._detector: Any = None
-        self._pending_detector: Any = None
         self._tracker: FaceTracker | None = None
-        self._trusted: list[tuple[int, int, int, int]] = []   # worker thread only
+        self._trusted: list[tuple[int, int, int, int]] = []
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
@@ -114,7 +111,6 @@ class FaceDetectorNode(FerLifecycleNode):
     def _lc_configure(self) -> None:
         values = {spec.name: self.param(spec.name) for spec in PARAMS}
         self._detector = self._make_detector(values)
-        self._pending_detector = None
         self._trusted = []
         self._tracker = (FaceTracker(iou_threshold=values["tracker_iou_threshold"],
                                      max_center_distance=values["tracker_max_center_distance"],
@@ -134,8 +130,7 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def _lc_cleanup(self) -> None:
         self._release_publisher()
-        with self._detector_lock:
-            self._detector = self._pending_detector = None
+        self._detector = None
         self._tracker = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
@@ -158,22 +153,18 @@ class FaceDetectorNode(FerLifecycleNode):
             except Exception as exc:  # noqa: BLE001 - keep the old detector
                 self.get_logger().error(f"cannot rebuild the detector: {exc}")
                 return
-            with self._detector_lock:
-                self._pending_detector = new   # swapped in by the worker, between frames
+            self._detector = new     # parameter callbacks run between frames
 
     # -- processing ------------------------------------------------------------------------
     def _on_image(self, msg: Image) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process_timed,
-                        lambda exc: self.failed("face detection", exc))
+        try:
+            self._process_timed(msg)
+        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
+            self.failed("face detection", exc)
 
     def _process(self, msg: Image) -> None:
-        with self._detector_lock:
-            if self._pending_detector is not None:
-                self._detector, self._pending_detector = self._pending_detector, None
-            detector, tracker, pub = self._detector, self._tracker, self._pub
-        if detector is None or pub is None:
-            return          # cleaned up meanwhile
+        detector, tracker, pub = self._detector, self._tracker, self._pub
         try:
             bgr = image_msg_to_bgr(msg)
         except ImageEncodingError as exc:
