@@ -1,6 +1,6 @@
 """End to end on a real rclpy graph: camera -> face_detector -> emotion -> annotator.
 
-All nodes run in one MultiThreadedExecutor inside the test process (ROS_DOMAIN_ID is random
+All nodes run in one SingleThreadedExecutor inside the test process (ROS_DOMAIN_ID is random
 per session, see conftest.py). Frames with faces at known positions go in; the test checks
 what comes out on faces, emotions, image_annotated(/compressed) and camera_info.
 """
@@ -224,7 +224,7 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
         "emotion": {"model_path": str(emotion_model)}}, context=ros_context)
     try:
         # the helper node is spun by the test's executor, the pipeline by its own
-        pipeline.start(num_threads=3, extra_subscribers={"emotions": 1, "image_raw": 1})
+        pipeline.start(extra_subscribers={"emotions": 1, "image_raw": 1})
         ok = spin_until(executor, lambda: pipeline.camera.finished.is_set()
                         and len(annotated.messages) >= len(emotions.messages) >=
                         pipeline.nodes["face_detector"].stats().get("processed", 0) > 0,
