@@ -274,9 +274,10 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
     :meth:`_subscribe_input`) and ``_lc_cleanup()`` (release the model; call
     ``_release_publisher()``); each raises on failure. ``_lc_deactivate()`` destroys the
     subscription (no frame is in progress then: transitions run on the node's one executor
-    thread, between callbacks). The transition callbacks here turn an exception into FAILURE with one clear log line and
-    keep the error for :meth:`bring_up`. With the read-only ``autostart`` parameter (default
-    true) the constructor brings the node to active itself.
+    thread, between callbacks). The transition callbacks here turn an exception into
+    FAILURE with one clear log line and keep the error for :meth:`bring_up`. With the
+    read-only ``autostart`` parameter (default true) the constructor brings the node to
+    active itself.
     """
 
     def __init__(self, node_name: str, **kwargs: Any) -> None:
