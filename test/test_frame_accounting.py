@@ -194,3 +194,39 @@ def test_dropped_is_published_minus_answered_everywhere(ros_context, executor, h
     assert "(all accounted for)" in text, text
     camera.destroy_node()
     listener.close()
+
+
+def test_without_sequence_numbers_the_drops_are_unknown_not_zero(ros_context, executor,
+                                                                 helper_node, astronaut_bgr,
+                                                                 monkeypatch):
+    """Humble's rclpy passes no MessageInfo: the nodes cannot count their lost messages and
+    say so (stats, /diagnostics, the demo's summary) instead of reporting 0."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import Image
+
+    from conftest import composite_frame
+    from fer_ros import demo, nodes
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+    from fer_ros.ros_image import bgr_to_image_msg
+
+    monkeypatch.setattr(nodes, "message_info_supported", lambda: False)
+    detector = FaceDetectorNode(context=ros_context, parameter_overrides=[
+        Parameter("diagnostics_period_s", value=0.2)])
+    executor.add_node(detector)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    diags = Collector(helper_node, DiagnosticArray, "/diagnostics", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1)
+    frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
+    pub.publish(bgr_to_image_msg(frame))
+
+    def reported():
+        found = statuses(diags, "fer_ros: face_detector")
+        return found and values_of(found[-1]).get("total_received") == "1"
+    assert spin_until(executor, reported, timeout=20)
+    values = values_of(statuses(diags, "fer_ros: face_detector")[-1])
+    assert values["dropped_frames"] == "unknown" == values["dropped_frames_in_window"]
+    stats = detector.stats()
+    assert stats["dropped_measured"] is False and stats["processed"] == 1
+    lines = demo.frames_lines({"camera": {"published": 1}, "face_detector": stats,
+                               "emotion": {"dropped": 0, "dropped_measured": True}}, 1)
+    assert "unknown" in lines[1], lines
