@@ -366,7 +366,8 @@ class CameraNode(FerNode):
         return self._source.description if self._source is not None else str(self._spec)
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
-        achieved = self.rate_keeping.achieved_hz(time.monotonic())
+        publishing = self.diagnostics_expects_input()[0]   # not finished, not waiting
+        achieved = self.rate_keeping.achieved_hz(time.monotonic()) if publishing else None
         return [("source", self.diagnostics_hardware_id()),
                 ("requested_rate_hz", self.publish_rate()),
                 ("achieved_rate_hz", float("nan") if achieved is None else achieved)]
