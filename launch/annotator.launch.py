@@ -1,12 +1,14 @@
 """The annotator node alone: image_raw + emotions -> image_annotated (+ /compressed).
 
     ros2 launch fer_ros annotator.launch.py image:=/camera/color/image_raw
+    ros2 launch fer_ros annotator.launch.py image:=/camera/image_raw image_transport:=compressed
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 
@@ -21,9 +23,15 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'image', default_value='image_raw',
             description='Input image topic (the one the face_detector reads)'),
+        DeclareLaunchArgument(
+            'image_transport', default_value='raw', choices=['raw', 'compressed'],
+            description="'raw' (sensor_msgs/Image on <image>) or 'compressed' "
+                        "(sensor_msgs/CompressedImage on <image>/compressed)"),
         Node(
             package='fer_ros', executable='annotator', name='annotator',
             namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-            parameters=[LaunchConfiguration('params_file')],
+            parameters=[LaunchConfiguration('params_file'),
+                        {'image_transport': ParameterValue(
+                            LaunchConfiguration('image_transport'), value_type=str)}],
             remappings=[('image_raw', LaunchConfiguration('image'))]),
     ])

@@ -2,14 +2,15 @@
 
     ros2 launch fer_ros emotion.launch.py model:=/path/emotion_cnn.tflite
 
-A managed (lifecycle) node: it configures and activates itself unless autostart:=false;
-then drive it with `ros2 lifecycle set /emotion configure` and `... activate`.
+A managed (lifecycle) node started as a plain Node action (Humble, Jazzy, Kilted): it
+configures and activates itself unless autostart:=false; then drive it with
+`ros2 lifecycle set /emotion configure` and `... activate`.
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import LifecycleNode
+from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -31,7 +32,7 @@ def generate_launch_description():
             'autostart', default_value='true', choices=['true', 'false'],
             description='Managed node: configure and activate it at start-up; false leaves '
                         'it unconfigured for `ros2 lifecycle set` / a lifecycle manager'),
-        LifecycleNode(
+        Node(
             package='fer_ros', executable='emotion', name='emotion',
             namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
             parameters=[LaunchConfiguration('params_file'),

@@ -4,19 +4,22 @@
     ros2 launch fer_ros fer_pipeline.launch.py source:=/dev/video0 detector:=haar
     ros2 launch fer_ros fer_pipeline.launch.py namespace:=cam1 params_file:=/path/my.yaml
 
-Launch arguments win over the parameter file. face_detector and emotion are managed
-(lifecycle) nodes, started as launch_ros LifecycleNode actions; they configure and activate
-themselves (their `autostart` parameter, from the `autostart` launch argument). With
-autostart:=false they wait unconfigured: `ros2 lifecycle set /face_detector configure`,
-then `activate` (see docs/NODES.md). Each node also has its own launch file
-(camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
+Written for ROS 2 Humble, Jazzy and Kilted (launch_ros >= 0.19; Python >= 3.10). Launch
+arguments win over the parameter file; string parameters are wrapped in
+ParameterValue(..., value_type=str), because launch_ros reads a substitution's text as YAML
+(source:=0 would become an integer). face_detector and emotion are managed (lifecycle) nodes
+started as plain Node actions: they configure and activate themselves (their `autostart`
+parameter, from the `autostart` launch argument), so nothing lifecycle-specific is needed from
+launch_ros. With autostart:=false they wait unconfigured: `ros2 lifecycle set
+/face_detector configure`, then `activate` (see docs/NODES.md). Each node also has its own
+launch file (camera / face_detector / emotion / annotator .launch.py). Without `ros2 launch`, the
 `pipeline` executable runs the same nodes in one process with the same parameter file.
 """
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import LifecycleNode, Node
+from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -69,14 +72,14 @@ def generate_launch_description():
             parameters=[params_file,
                         {'source': ParameterValue(source, value_type=str)}],
             ros_arguments=ros_args),
-        LifecycleNode(
+        Node(
             package='fer_ros', executable='face_detector', name='face_detector',
             namespace=namespace, output='screen', emulate_tty=True,
             parameters=[params_file,
                         {'detector': ParameterValue(detector, value_type=str),
                          'autostart': autostart}],
             ros_arguments=ros_args),
-        LifecycleNode(
+        Node(
             package='fer_ros', executable='emotion', name='emotion',
             namespace=namespace, output='screen', emulate_tty=True,
             parameters=[params_file,

@@ -331,7 +331,7 @@ def test_runtime_parameter_changes_are_validated(ros_context):
 
 @pytest.mark.parametrize("module, values, word", [
     ("camera_node", {"reliability": "sometimes"}, "reliability"),
-    ("camera_node", {"source": "bag:/x"}, "rosbag2_py"),
+    ("camera_node", {"frame_id": " camera"}, "frame_id"),
     ("camera_node", {"fps": "fast"}, "fps"),
     ("face_detector_node", {"tracker_iou_threshold": 0.0}, "tracker_iou_threshold"),
     ("face_detector_node", {"max_faces": True}, "max_faces"),

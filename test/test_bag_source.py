@@ -169,14 +169,17 @@ def test_open_source_recognises_bags(tmp_path):
     assert isinstance(source, BagSource) and source.read().shape == (24, 32, 3)
 
 
-def test_camera_node_publishes_a_bag(ros_context, executor, helper_node, tmp_path):
-    from fer_ros.nodes.camera_node import CameraNode
+@pytest.mark.parametrize("prefix", ["", "bag:"])
+def test_camera_node_publishes_a_bag(ros_context, executor, helper_node, tmp_path, prefix):
+    """The camera accepts bags with or without the documented ``bag:`` prefix."""
+    from fer_ros.nodes.camera_node import CameraNode, check_params
 
     images = frames(3)
     bag = write_db3(tmp_path / "rec", image_records(images))
+    assert check_params({"source": f"{prefix}{bag}"}) == []
     got = Collector(helper_node, Image, "image_raw", RELIABLE)
     cam = CameraNode(context=ros_context, parameter_overrides=[
-        Parameter("source", value=str(bag)), Parameter("bag_topic", value=IMAGE_TOPIC),
+        Parameter("source", value=f"{prefix}{bag}"), Parameter("bag_topic", value=IMAGE_TOPIC),
         Parameter("loop", value=False), Parameter("fps", value=50.0)])
     executor.add_node(cam)
     assert spin_until(executor, lambda: cam.finished.is_set() and len(got.messages) >= 3,

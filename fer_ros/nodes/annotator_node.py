@@ -1,5 +1,8 @@
 """annotator node: image_raw + emotions -> image_annotated (+ /compressed).
 
+``image_transport: compressed`` reads the frames as sensor_msgs/CompressedImage from
+``image_raw/compressed`` (see :mod:`fer_ros.ros_image`).
+
 Frames and results are matched by header (stamp + frame_id): the node keeps a small bounded
 buffer of recent frames (and of results that arrived before their frame), so the overlay
 drawn on a frame is always the result *for that frame*. A frame whose result never comes
@@ -31,13 +34,16 @@ from fer_ros.drawing import AnnotatedFace, draw_faces
 from fer_ros.msg import EmotionArray
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
-from fer_ros.ros_image import (ImageEncodingError, bgr_to_compressed_msg, bgr_to_image_msg,
-                               image_msg_to_bgr)
+from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError,
+                               bgr_to_compressed_msg, bgr_to_image_msg, describe_image,
+                               image_input)
 
 #: topics (relative names) -> message type
 PUBLISHES = {"image_annotated": "sensor_msgs/msg/Image",
              "image_annotated/compressed": "sensor_msgs/msg/CompressedImage"}
-SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image", "emotions": "fer_ros/msg/EmotionArray"}
+SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
+              "image_raw/compressed": "sensor_msgs/msg/CompressedImage",
+              "emotions": "fer_ros/msg/EmotionArray"}
 
 PARAMS = (
     ParamSpec("frame_buffer_size", 30, "Recent frames kept while waiting for their emotions "
@@ -50,6 +56,7 @@ PARAMS = (
               min=1, max=100),
     ParamSpec("output_qos_depth", 2, "History depth of the (reliable) outputs.",
               read_only=True, min=1, max=100),
+    IMAGE_TRANSPORT_PARAM,
 ) + subscription_specs(default_depth=5) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
 
 
@@ -135,8 +142,11 @@ class AnnotatorNode(FerNode):
                                                          values["output_qos_depth"]))
                           if values["publish_compressed"] else None)
         in_qos = make_qos(values["reliability"], values["qos_depth"])
-        self._image_sub = self.create_frame_subscription(Image, "image_raw", self._on_image,
-                                                         in_qos)
+        image = image_input(values["image_transport"])
+        self._to_bgr = image.to_bgr
+        self._image_sub = self.create_frame_subscription(
+            image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
+            self._on_image, in_qos)
         self._emotion_sub = self.create_subscription(
             EmotionArray, "emotions", self._on_emotions,
             make_qos(values["reliability"], values["qos_depth"]))
@@ -145,7 +155,7 @@ class AnnotatorNode(FerNode):
             f"{self._image_pub.topic_name}"
             + (f" + {self._jpeg_pub.topic_name}" if self._jpeg_pub else ""))
 
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, msg: Any) -> None:
         self.count("frames_received")
         pair = self.matcher.add_frame(header_key(msg.header), msg)
         if pair is not None:
@@ -166,11 +176,11 @@ class AnnotatorNode(FerNode):
             return
         self._annotate_timed(pair)
 
-    def _annotate(self, frame: Image, emotions: EmotionArray) -> None:
+    def _annotate(self, frame: Any, emotions: EmotionArray) -> None:
         try:
-            bgr = image_msg_to_bgr(frame)
+            bgr = self._to_bgr(frame)
         except ImageEncodingError as exc:
-            self.reject(f"image {frame.width}x{frame.height} '{frame.encoding}'", str(exc))
+            self.reject(describe_image(frame), str(exc))
             return
         try:
             out = draw_faces(bgr, annotated_faces(emotions))

@@ -3,11 +3,13 @@
 Topics (relative, so a namespace or remapping applies):
   image_raw     sensor_msgs/Image (bgr8), stamped at capture
   camera_info   sensor_msgs/CameraInfo with the same header (if publish_camera_info)
+  image_raw/compressed  sensor_msgs/CompressedImage, JPEG (if publish_compressed; encoded
+                only while it has subscribers; image_transport's "compressed" naming)
 
 Sources: see :mod:`fer_ros.frame_sources` (``sample`` = the built-in clip, a V4L2 device, a
-video / image file or a folder of images). When a finite source ends the node rewinds it
-(``loop: true``) or logs that it ended and stops publishing; a camera device that stops
-delivering is reopened every ``reopen_delay_s`` seconds.
+video / image file, a folder of images or a recorded rosbag2 bag). When a finite source
+ends the node rewinds it (``loop: true``) or logs that it ended and stops publishing; a
+camera device that stops delivering is reopened every ``reopen_delay_s`` seconds.
 
 When the node cannot keep the requested rate (a slow source, or a busy executor thread
 that fires the timer late), it says so: a throttled warning and a WARN diagnostics status
@@ -23,16 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from fer_ros.diagnostics import WARN, RateKeeping, check_thresholds, diagnostics_specs
 from fer_ros.frame_sources import FrameSource, SourceError, describe_spec, open_source
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
-from fer_ros.ros_image import bgr_to_image_msg
+from fer_ros.ros_image import bgr_to_compressed_msg, bgr_to_image_msg
 
 #: topics (relative names) -> message type
-PUBLISHES = {"image_raw": "sensor_msgs/msg/Image", "camera_info": "sensor_msgs/msg/CameraInfo"}
+PUBLISHES = {"image_raw": "sensor_msgs/msg/Image", "camera_info": "sensor_msgs/msg/CameraInfo",
+             "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 SUBSCRIBES: dict[str, str] = {}
 
 PARAMS = (
@@ -71,6 +74,10 @@ PARAMS = (
               read_only=True, min=1, max=100),
     ParamSpec("publish_camera_info", True, "Also publish camera_info with each frame.",
               read_only=True),
+    ParamSpec("publish_compressed", False, "Also publish image_raw/compressed (JPEG "
+              "sensor_msgs/CompressedImage, encoded only while it has subscribers).",
+              read_only=True),
+    ParamSpec("jpeg_quality", 80, "JPEG quality of image_raw/compressed.", min=1, max=100),
     ParamSpec("camera_info_url", "", "Calibration YAML (camera_calibration format, "
               "'file:///path' or a plain path); empty = uncalibrated (all-zero K).",
               read_only=True),
@@ -91,10 +98,6 @@ PARAMS = (
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the camera parameters (complete or partial set)."""
     problems = check_values(PARAMS, values) + check_thresholds(values)
-    source = values.get("source")
-    if isinstance(source, str) and source.strip().startswith("bag:"):
-        problems.append("source: recorded bags are not supported (rosbag2_py has no PyPI "
-                        "wheel); play the bag with 'ros2 bag play' instead")
     frame_id = values.get("frame_id")
     if isinstance(frame_id, str) and frame_id != frame_id.strip():
         problems.append("frame_id: must not have leading/trailing spaces")
@@ -170,6 +173,10 @@ class CameraNode(FerNode):
                                                 make_qos(values["reliability"],
                                                          values["qos_depth"]))
                           if values["publish_camera_info"] else None)
+        self._jpeg_pub = (self.create_publisher(
+            CompressedImage, self.resolve_topic_name("image_raw") + "/compressed",
+            make_qos(values["reliability"], values["qos_depth"]))
+            if values["publish_compressed"] else None)
         self._published = 0
         self._pass_frames = 0          # frames read since the last (re)open
         self._skipped_seen = 0         # len(source.skipped) already counted
@@ -258,6 +265,9 @@ class CameraNode(FerNode):
         msg.header.stamp = stamp.to_msg()
         msg.header.frame_id = str(self.param("frame_id"))
         self._image_pub.publish(msg)
+        if self._jpeg_pub is not None and self._jpeg_pub.get_subscription_count() > 0:
+            self._jpeg_pub.publish(bgr_to_compressed_msg(
+                frame, msg.header, quality=int(self.param("jpeg_quality"))))
         if self._info_pub is not None:
             self._info_pub.publish(self._camera_info(msg))
         self._published += 1

@@ -1,5 +1,8 @@
 """face_detector node: image_raw -> faces (fer_ros/FaceDetectionArray).
 
+``image_transport: compressed`` reads sensor_msgs/CompressedImage (JPEG / PNG) from
+``image_raw/compressed`` instead (see :mod:`fer_ros.ros_image`).
+
 Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
 the node is busy with a frame only the newest one waits; the frames overwritten there are
 counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sensor_msgs.msg import Image, RegionOfInterest
+from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop, make_detector
@@ -26,14 +29,16 @@ from fer_ros.msg import FaceDetection, FaceDetectionArray
 from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
 from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
                                 subscription_specs)
-from fer_ros.ros_image import ImageEncodingError, bgr_to_image_msg, copy_header, image_msg_to_bgr
+from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, bgr_to_image_msg,
+                               copy_header, describe_image, image_input)
 from fer_ros.tracking import FaceTracker
 
 DETECTOR_CHOICES = ("blazeface", "haar")
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
-SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image"}
+SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
+              "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
 PARAMS = (
     ParamSpec("detector", "blazeface", "Face detector: 'blazeface' (MediaPipe BlazeFace, "
@@ -59,6 +64,7 @@ PARAMS = (
               "to the detector (detect(trusted_boxes=...)), so BlazeFace skips its "
               "verification pass for faces it keeps seeing (re-verified every few frames). "
               "No effect with haar or tracking off."),
+    IMAGE_TRANSPORT_PARAM,
 ) + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs()
 
 
@@ -124,7 +130,10 @@ class FaceDetectorNode(FerLifecycleNode):
             f"{values['score_threshold']}), tracking {'on' if self._tracker else 'off'}")
 
     def _lc_activate(self) -> None:
-        self._subscribe_input(Image, "image_raw", self._on_image)
+        image = image_input(self.param("image_transport"))
+        self._to_bgr = image.to_bgr
+        self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
+                              self._on_image)
         self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
@@ -156,19 +165,19 @@ class FaceDetectorNode(FerLifecycleNode):
             self._detector = new     # parameter callbacks run between frames
 
     # -- processing ------------------------------------------------------------------------
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, msg: Any) -> None:
         self.count("received")
         try:
             self._process_timed(msg)
         except Exception as exc:  # noqa: BLE001 - reported, the node goes on
             self.failed("face detection", exc)
 
-    def _process(self, msg: Image) -> None:
+    def _process(self, msg: Any) -> None:
         detector, tracker, pub = self._detector, self._tracker, self._pub
         try:
-            bgr = image_msg_to_bgr(msg)
+            bgr = self._to_bgr(msg)
         except ImageEncodingError as exc:
-            self.reject(f"image {msg.width}x{msg.height} '{msg.encoding}'", str(exc))
+            self.reject(describe_image(msg), str(exc))
             return
         hint = self._trusted if tracker is not None and self.param("tracking_hint") else None
         detections = detector.detect(bgr, trusted_boxes=hint) if hint else \
