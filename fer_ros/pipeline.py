@@ -136,6 +136,9 @@ class Pipeline:
         """True when every topic between the nodes has its subscribers connected.
 
         ``extra_subscribers`` adds outside subscribers to wait for, e.g. {"emotions": 1}.
+        Where the publisher is one of ours, its DDS matches count (the graph can list a
+        subscriber before the writer has matched it, and a sample published then is lost
+        before any sequence number is seen: uncounted), else the ROS graph's subscribers.
         """
         need: dict[str, int] = {}
         for topic, readers in (("image_raw", ("face_detector", "annotator")),
@@ -147,8 +150,13 @@ class Pipeline:
         if any_node is None:
             return True
         ns = any_node.get_namespace().rstrip("/")
-        return all(any_node.count_subscribers(f"{ns}/{topic}") >= n
-                   for topic, n in need.items() if n)
+        ours = {pub.topic_name: pub for node in self.nodes.values() for pub in node.publishers}
+
+        def connected(topic: str) -> int:
+            pub = ours.get(f"{ns}/{topic}")
+            return pub.get_subscription_count() if pub is not None else \
+                any_node.count_subscribers(f"{ns}/{topic}")
+        return all(connected(topic) >= n for topic, n in need.items() if n)
 
     def spin(self, exit_on_end: bool = False, drain_s: float = 1.0,
              wait_graph_s: float = 5.0, extra_subscribers: dict[str, int] | None = None,

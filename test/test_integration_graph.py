@@ -211,6 +211,7 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
                                                      emotion_model):
     """The single-process Pipeline on the first seconds of the built-in clip."""
     from fer_ros import sample_clip
+    from fer_ros.message_loss import account_frames
     from fer_ros.pipeline import Pipeline, default_params_file
 
     if not sample_clip.sample_clip_path().is_file():
@@ -231,6 +232,9 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
                         timeout=60.0)
         spin_until(executor, lambda: False, timeout=0.5)
         assert ok, pipeline.stats()
+        # every frame without an answer is counted by a node (none lost before the first)
+        account = account_frames(n, len(emotions.messages), pipeline.stats())
+        assert account.measured and account.accounted == account.dropped, account
     finally:
         pipeline.destroy()
     assert len(images.messages) == n
