@@ -198,8 +198,9 @@ def subscription_specs(default_reliability: str = "reliable", default_depth: int
                   "connect to reliable publishers; 'best_effort' connects to both.",
                   read_only=True, choices=RELIABILITY_CHOICES),
         ParamSpec("qos_depth", default_depth,
-                  "History depth (KEEP_LAST) of the input subscriptions. Kept small: the node "
-                  "always processes the newest message and drops stale ones.",
+                  "History depth (KEEP_LAST) of the input subscriptions. Kept small: a busy "
+                  "node then takes the newest messages; the older ones are overwritten "
+                  "(counted as dropped).",
                   read_only=True, min=1, max=100),
         ParamSpec("log_throttle_s", 5.0,
                   "Minimum seconds between two repeated warnings/errors of the same kind "

@@ -1,4 +1,9 @@
-"""pipeline: the four fer_ros nodes in one process, on one executor.
+"""pipeline: the four fer_ros nodes in one process, on one SingleThreadedExecutor.
+
+One thread runs every callback (as each node executable does for its one node, see
+fer_ros.nodes.spin_node): while the face_detector works on a frame the camera's timer waits,
+so a camera asked for more than the graph can do publishes slower and says so (its rate
+warning); the few frames still lost on the way are counted (``dropped``).
 
 The managed nodes (face_detector, emotion) are created with ``autostart`` off and brought to
 active here with explicit lifecycle transitions; a failed transition (e.g. a missing model)
@@ -20,7 +25,6 @@ rqt_image_view / other processes can subscribe while it runs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -34,19 +38,6 @@ from fer_ros.dds import use_large_data_profile
 from fer_ros.nodes import quiet_interrupt, startup_error_types
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
-EXECUTORS = ("multi", "single")
-DEFAULT_EXECUTOR = os.environ.get("FER_ROS_PIPELINE_EXECUTOR", "single")
-
-
-def make_executor(kind: str, num_threads: int = 4, context=None):
-    """'multi': MultiThreadedExecutor(num_threads); 'single': SingleThreadedExecutor."""
-    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
-
-    if kind == "single":
-        return SingleThreadedExecutor(context=context)
-    if kind == "multi":
-        return MultiThreadedExecutor(num_threads=num_threads, context=context)
-    raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
 
 
 def default_params_file() -> Path | None:
@@ -145,6 +136,9 @@ class Pipeline:
         """True when every topic between the nodes has its subscribers connected.
 
         ``extra_subscribers`` adds outside subscribers to wait for, e.g. {"emotions": 1}.
+        Where the publisher is one of ours, its DDS matches count (the graph can list a
+        subscriber before the writer has matched it, and a sample published then is lost
+        before any sequence number is seen: uncounted), else the ROS graph's subscribers.
         """
         need: dict[str, int] = {}
         for topic, readers in (("image_raw", ("face_detector", "annotator")),
@@ -156,12 +150,17 @@ class Pipeline:
         if any_node is None:
             return True
         ns = any_node.get_namespace().rstrip("/")
-        return all(any_node.count_subscribers(f"{ns}/{topic}") >= n
-                   for topic, n in need.items() if n)
+        ours = {pub.topic_name: pub for node in self.nodes.values() for pub in node.publishers}
 
-    def spin(self, num_threads: int = 4, exit_on_end: bool = False, drain_s: float = 1.0,
+        def connected(topic: str) -> int:
+            pub = ours.get(f"{ns}/{topic}")
+            return pub.get_subscription_count() if pub is not None else \
+                any_node.count_subscribers(f"{ns}/{topic}")
+        return all(connected(topic) >= n for topic, n in need.items() if n)
+
+    def spin(self, exit_on_end: bool = False, drain_s: float = 1.0,
              wait_graph_s: float = 5.0, extra_subscribers: dict[str, int] | None = None,
-             extra_nodes=(), executor: str | None = None) -> None:
+             extra_nodes=()) -> None:
         """Spin in this thread until shutdown, stop(), or (exit_on_end) the source ended.
 
         The camera is only spun once the other nodes (and ``extra_subscribers``) are
@@ -169,9 +168,9 @@ class Pipeline:
         With ``exit_on_end`` it returns once the camera has finished and no node's counters
         changed for ``drain_s`` seconds.
         """
-        from rclpy.executors import ExternalShutdownException
+        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-        executor = make_executor(executor or DEFAULT_EXECUTOR, num_threads, self.context)
+        executor = SingleThreadedExecutor(context=self.context)
         for node in list(extra_nodes) + [n for k, n in self.nodes.items() if k != "camera"]:
             executor.add_node(node)
         camera_added = self.camera is None
@@ -197,9 +196,8 @@ class Pipeline:
         finally:
             executor.shutdown(timeout_sec=2.0)
 
-    def start(self, num_threads: int = 4, **spin_kwargs: Any) -> None:
-        """spin() in a background thread (for tests and the demo); stop() ends it."""
-        spin_kwargs["num_threads"] = num_threads
+    def start(self, **spin_kwargs: Any) -> None:
+        """spin() in a background thread (for tests); stop() ends it."""
         self._thread = threading.Thread(target=self.spin, kwargs=spin_kwargs, daemon=True)
         self._thread.start()
 
@@ -239,10 +237,6 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, help="camera publish rate (0 = the source's)")
     p.add_argument("--exit-on-end", action="store_true",
                    help="exit when the source has ended (needs --no-loop or max_frames)")
-    p.add_argument("--threads", type=int, default=4, help="executor threads (default 4)")
-    p.add_argument("--executor", choices=EXECUTORS, default=DEFAULT_EXECUTOR,
-                   help="'multi' (MultiThreadedExecutor, --threads threads) or 'single' "
-                        f"(SingleThreadedExecutor); default {DEFAULT_EXECUTOR}")
     return p
 
 
@@ -287,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         except startup_error_types() as exc:
             rclpy.logging.get_logger("pipeline").fatal(f"cannot start: {exc}")
             return 1
-        pipeline.spin(num_threads=args.threads, exit_on_end=args.exit_on_end,
-                      executor=args.executor)
+        pipeline.spin(exit_on_end=args.exit_on_end)
         return 0
     except KeyboardInterrupt:
         return 0

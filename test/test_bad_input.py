@@ -65,8 +65,7 @@ def test_detector_survives_bad_images_and_throttles_the_log(ros_context, executo
                                                                        sec=11))]
     for k, (what, msg) in enumerate(sequence, start=1):
         pub.publish(msg)
-        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k
-                          and not node.slot.busy and not node.slot.pending), what
+        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k), what
     assert spin_until(executor, lambda: len(faces.messages) >= 2)
 
     stats = node.stats()
@@ -83,33 +82,39 @@ def test_detector_survives_bad_images_and_throttles_the_log(ros_context, executo
 
 def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, helper_node,
                                                           astronaut_bgr):
-    """Frames arriving while the worker is busy replace each other: no queue builds up."""
+    """Frames arriving while the node is busy replace each other in its depth-1 input
+    history: no queue builds up, the newest frame is processed next, and the overwritten ones
+    are counted as dropped."""
+    from rclpy.duration import Duration
+
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
 
-    node = FaceDetectorNode(context=ros_context)
+    node = FaceDetectorNode(context=ros_context)      # qos_depth 1, the default
+    executor.add_node(node)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/faces") >= 1)
     frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
-    release = __import__("threading").Event()
     real = node._search.detector.detect
 
-    def slow_detect(bgr):
-        release.wait(10)
-        return real(bgr)
+    def busy_detect(bgr, **kwargs):
+        if node.stats()["received"] == 1:
+            # while frame 1 is being processed, frames 2..6 arrive (acknowledged = in the
+            # node's input history)
+            for sec in range(2, 7):
+                pub.publish(image(data=frame.tobytes(), sec=sec))
+            assert pub.wait_for_all_acked(Duration(seconds=10))
+        return real(bgr, **kwargs)
 
-    node._search.detector.detect = slow_detect
-    node.slot.put(image(data=frame.tobytes(), sec=1))
-    # a worker busy on frame 1 (in a thread); offers 2..6 meanwhile must return at once
-    worker = __import__("threading").Thread(target=node.slot.process_pending,
-                                            args=(node._process,))
-    worker.start()
-    assert spin_until(executor, lambda: node.slot.busy, timeout=5)
-    for sec in range(2, 7):
-        node._on_image(image(data=frame.tobytes(), sec=sec))
-    release.set()
-    worker.join(10)
+    node._search.detector.detect = busy_detect
+    pub.publish(image(data=frame.tobytes(), sec=1))
+    assert spin_until(executor, lambda: len(faces.messages) >= 2, timeout=20)
+    spin_until(executor, lambda: False, timeout=0.5)    # anything else would arrive now
+    assert [m.header.stamp.sec for m in faces.messages] == [1, 6]   # 1, then the newest
     stats = node.stats()
-    assert stats["dropped"] == 4           # 2..5 never processed
-    assert stats["processed"] == 2         # 1 and the newest, 6
-    node.destroy_node()
+    assert stats["dropped"] == 4 and stats["dropped_measured"]      # 2..5 never processed
+    assert stats["processed"] == stats["received"] == 2
 
 
 # ---------------------------------------------------------------------------- emotion
@@ -147,8 +152,7 @@ def test_emotion_node_rejects_inconsistent_faces_messages(ros_context, executor,
                 faces_msg(5, crops=0, faces=0), faces_msg(6)]
     for k, msg in enumerate(sequence, start=1):
         pub.publish(msg)
-        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k
-                          and not node.slot.busy and not node.slot.pending)
+        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k)
     assert spin_until(executor, lambda: len(out.messages) >= 3)
     assert node.stats()["rejected"] == 3
     assert [m.header.stamp.sec for m in out.messages] == [1, 5, 6]

@@ -12,6 +12,10 @@ as soon as its (empty) result arrives.
 Nothing is drawn, encoded or published while neither output has a subscriber (counted as
 ``skipped_no_subscribers``), and each output is only built when it has one.
 
+``dropped`` counts the camera's frames that got no annotated image here: lost before the
+node took them (gaps in the camera's sequence numbers, see fer_ros.nodes) or evicted without
+a result (``frames_unmatched``).
+
 Outputs are RELIABLE (they serve reliable and best-effort subscribers, e.g. rqt_image_view):
   image_annotated             sensor_msgs/Image, bgr8, header of the source frame
   image_annotated/compressed  sensor_msgs/CompressedImage, JPEG ("bgr8; jpeg compressed bgr8")
@@ -23,7 +27,6 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import CompressedImage, Image
 
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
@@ -122,7 +125,7 @@ class AnnotatorNode(FerNode):
     PARAMS = PARAMS
     DIAG_INPUT = "frames_received"
     DIAG_OUTPUT = "published"
-    DIAG_DROPPED = "frames_unmatched"
+    DIAG_DROPPED = "dropped"
 
     def __init__(self, node_name: str = "annotator", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
@@ -139,15 +142,14 @@ class AnnotatorNode(FerNode):
                                                          values["output_qos_depth"]))
                           if values["publish_compressed"] else None)
         in_qos = make_qos(values["reliability"], values["qos_depth"])
-        group = MutuallyExclusiveCallbackGroup()
         image = image_input(values["image_transport"])
         self._to_bgr = image.to_bgr
-        self._image_sub = self.create_subscription(
+        self._image_sub = self.create_frame_subscription(
             image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
-            self._on_image, in_qos, callback_group=group)
+            self._on_image, in_qos)
         self._emotion_sub = self.create_subscription(
             EmotionArray, "emotions", self._on_emotions,
-            make_qos(values["reliability"], values["qos_depth"]), callback_group=group)
+            make_qos(values["reliability"], values["qos_depth"]))
         self.get_logger().info(
             f"drawing {self._emotion_sub.topic_name} on {self._image_sub.topic_name} -> "
             f"{self._image_pub.topic_name}"
@@ -195,6 +197,7 @@ class AnnotatorNode(FerNode):
     def stats(self) -> dict[str, Any]:
         out = super().stats()
         out["frames_unmatched"] = self.matcher.frames_evicted
+        out["dropped"] += self.matcher.frames_evicted
         out["results_unmatched"] = self.matcher.results_evicted
         return out
 

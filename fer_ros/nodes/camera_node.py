@@ -10,6 +10,11 @@ Sources: see :mod:`fer_ros.frame_sources` (``sample`` = the built-in clip, a V4L
 video / image file, a folder of images or a recorded rosbag2 bag). When a finite source
 ends the node rewinds it (``loop: true``) or logs that it ended and stops publishing; a
 camera device that stops delivering is reopened every ``reopen_delay_s`` seconds.
+
+When the node cannot keep the requested rate (a slow source, or a busy executor thread
+that fires the timer late), it says so: a throttled warning and a WARN diagnostics status
+with the achieved rate (rule: :class:`fer_ros.diagnostics.RateKeeping`, over
+``rate_window_s`` with ``rate_tolerance``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from fer_ros.diagnostics import check_thresholds, diagnostics_specs
+from fer_ros.diagnostics import WARN, RateKeeping, check_thresholds, diagnostics_specs
 from fer_ros.frame_sources import FrameSource, SourceError, describe_spec, open_source
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
@@ -50,6 +54,12 @@ PARAMS = (
               read_only=True, min=0, max=8192),
     ParamSpec("fps", 0.0, "Publish rate in frames/s; 0 = the source's own rate (30 when it "
               "has none, e.g. images).", min=0.0, max=1000.0),
+    ParamSpec("rate_tolerance", 0.1, "Warn (log, throttled, and a WARN diagnostics status) "
+              "when the rate achieved over rate_window_s is below the requested one by more "
+              "than this fraction.", read_only=True, min=0.0, max=0.99),
+    ParamSpec("rate_window_s", 2.0, "Window over which the achieved publish rate is "
+              "measured (at least 20 requested periods).", read_only=True,
+              min=0.1, max=3600.0),
     ParamSpec("frame_id", "camera", "frame_id of the published headers."),
     ParamSpec("camera_name", "camera", "Camera name (a calibration file for another "
               "camera_name is reported).", read_only=True),
@@ -173,7 +183,8 @@ class CameraNode(FerNode):
         self._reopen_at = 0.0
         self._wait_started = time.monotonic()
         self._waiting = values["wait_for_subscribers"] > 0
-        self._group = MutuallyExclusiveCallbackGroup()
+        self.rate_keeping = RateKeeping(self.publish_rate(), time.monotonic(),
+                                        values["rate_window_s"], values["rate_tolerance"])
         self._start_timer()
         self.get_logger().info(
             f"publishing {self._source.description} on {self._image_pub.topic_name} at "
@@ -190,8 +201,8 @@ class CameraNode(FerNode):
     def _start_timer(self) -> None:
         if self._timer is not None:
             self.destroy_timer(self._timer)
-        self._timer = self.create_timer(1.0 / self.publish_rate(), self._tick,
-                                        callback_group=self._group)
+        self._timer = self.create_timer(1.0 / self.publish_rate(), self._tick)
+        self.rate_keeping.restart(self.publish_rate(), time.monotonic())
 
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
         if "fps" in changed and not self.finished.is_set():
@@ -219,6 +230,7 @@ class CameraNode(FerNode):
                 self.get_logger().warning(f"only {have} of {needed} subscribers after "
                                           f"{waited:.1f} s; starting anyway")
             self._waiting = False
+            self.rate_keeping.restart(self.publish_rate(), time.monotonic())
         if self._source is None and not self._try_reopen_device():
             return
         t0 = time.perf_counter()
@@ -260,6 +272,12 @@ class CameraNode(FerNode):
             self._info_pub.publish(self._camera_info(msg))
         self._published += 1
         self.count("published")
+        now = time.monotonic()
+        self.rate_keeping.published(now)
+        problem = self.rate_keeping.problem(now)
+        if problem:
+            self.get_logger().warning(problem,
+                                      throttle_duration_sec=max(self.log_throttle_s, 0.001))
 
     def _camera_info(self, image: Image) -> CameraInfo:
         info = CameraInfo()
@@ -336,6 +354,7 @@ class CameraNode(FerNode):
             return False
         self.count("reopened")
         self._pass_frames = 0
+        self.rate_keeping.restart(self.publish_rate(), time.monotonic())
         self.get_logger().info(f"reopened {self._source.description}")
         return True
 
@@ -357,8 +376,15 @@ class CameraNode(FerNode):
         return self._source.description if self._source is not None else str(self._spec)
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
+        publishing = self.diagnostics_expects_input()[0]   # not finished, not waiting
+        achieved = self.rate_keeping.achieved_hz(time.monotonic()) if publishing else None
         return [("source", self.diagnostics_hardware_id()),
-                ("publish_rate_hz", self.publish_rate())]
+                ("requested_rate_hz", self.publish_rate()),
+                ("achieved_rate_hz", float("nan") if achieved is None else achieved)]
+
+    def diagnostics_problems(self) -> list[tuple[int, str]]:
+        problem = self.rate_keeping.problem(time.monotonic())
+        return [(WARN, problem)] if problem else []
 
     def diagnostics_expects_input(self) -> tuple[bool, str]:
         if self.finished.is_set():

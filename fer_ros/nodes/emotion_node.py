@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +138,6 @@ class EmotionNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._smoother_lock = threading.Lock()
         self.classifier: Any = None
         self.class_names: list[str] = []
         self._smoother: EmotionSmoother | None = None
@@ -157,8 +155,7 @@ class EmotionNode(FerLifecycleNode):
         classifier = load_model(values["model_path"], values["num_threads"])
         self.classifier = classifier
         self.class_names = list(classifier.class_names)
-        with self._smoother_lock:
-            self._smoother = self._make_smoother(values)
+        self._smoother = self._make_smoother(values)
         self._pub = self.create_lifecycle_publisher(EmotionArray, "emotions",
                                                     make_qos("reliable", 5))
         self.get_logger().info(f"configured: {classifier.model_path} "
@@ -171,9 +168,8 @@ class EmotionNode(FerLifecycleNode):
 
     def _lc_cleanup(self) -> None:
         self._release_publisher()
-        with self._smoother_lock:
-            self.classifier = None
-            self._smoother = None
+        self.classifier = None
+        self._smoother = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
         model = getattr(self.classifier, "model_path", None)
@@ -187,21 +183,20 @@ class EmotionNode(FerLifecycleNode):
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
         if {"time_constant_s", "switch_margin"} & changed.keys():
             values = {n: self.param(n) for n in ("time_constant_s", "switch_margin")}
-            with self._smoother_lock:
-                if self.classifier is not None:     # else configure builds it
-                    self._smoother = self._make_smoother(values)
+            if self.classifier is not None:     # else configure builds it
+                self._smoother = self._make_smoother(values)
 
     # -- processing ------------------------------------------------------------------------
     def _on_faces(self, msg: FaceDetectionArray) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process_timed,
-                        lambda exc: self.failed("emotion inference", exc))
+        try:
+            self._process_timed(msg)
+        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
+            self.failed("emotion inference", exc)
 
     def _process(self, msg: FaceDetectionArray) -> None:
-        with self._smoother_lock:
-            classifier, pub, names = self.classifier, self._pub, self.class_names
-        if classifier is None or pub is None:
-            return          # cleaned up meanwhile
+        classifier, pub, names = self.classifier, self._pub, self.class_names
+        smoother = self._smoother
         if len(msg.crops) != len(msg.faces):
             self.reject("faces message", f"{len(msg.faces)} faces but {len(msg.crops)} crops")
             return
@@ -218,31 +213,27 @@ class EmotionNode(FerLifecycleNode):
         out.class_names = list(names)
         out.tracked_ids = list(msg.tracked_ids)
         stamp_s = stamp_seconds(msg.header)
-        with self._smoother_lock:
-            smoother = self._smoother
-            if smoother is None:
-                return
-            for i, face in enumerate(msg.faces):
-                scores = raw[i]
-                raw_index = int(scores.argmax())
-                emo = Emotion()
-                emo.face_id = int(face.id)
-                emo.box = face.box
-                emo.detection_score = float(face.score)
-                emo.raw_label = names[raw_index]
-                emo.raw_confidence = float(scores[raw_index])
-                emo.raw_scores = [float(s) for s in scores]
-                if face.id != 0:
-                    smoothed = smoother.update(int(face.id), stamp_s, scores)
-                    emo.label = names[smoothed.label_index]
-                    emo.confidence = float(smoothed.confidence)
-                    emo.scores = [float(s) for s in smoothed.scores]
-                else:
-                    emo.label, emo.confidence = emo.raw_label, emo.raw_confidence
-                    emo.scores = list(emo.raw_scores)
-                out.faces.append(emo)
-            alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
-            smoother.forget(alive)
+        for i, face in enumerate(msg.faces):
+            scores = raw[i]
+            raw_index = int(scores.argmax())
+            emo = Emotion()
+            emo.face_id = int(face.id)
+            emo.box = face.box
+            emo.detection_score = float(face.score)
+            emo.raw_label = names[raw_index]
+            emo.raw_confidence = float(scores[raw_index])
+            emo.raw_scores = [float(s) for s in scores]
+            if face.id != 0:
+                smoothed = smoother.update(int(face.id), stamp_s, scores)
+                emo.label = names[smoothed.label_index]
+                emo.confidence = float(smoothed.confidence)
+                emo.scores = [float(s) for s in smoothed.scores]
+            else:
+                emo.label, emo.confidence = emo.raw_label, emo.raw_confidence
+                emo.scores = list(emo.raw_scores)
+            out.faces.append(emo)
+        alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
+        smoother.forget(alive)
         pub.publish(out)
         self.count("processed")
         self.count("faces", len(out.faces))

@@ -3,9 +3,9 @@
 ``image_transport: compressed`` reads sensor_msgs/CompressedImage (JPEG / PNG) from
 ``image_raw/compressed`` instead (see :mod:`fer_ros.ros_image`).
 
-Latest-frame processing: the subscription callback only stores the newest image in a
-:class:`fer_ros.frame_slot.FrameSlot`; whichever callback thread holds the slot's worker lock
-detects faces on the newest frame, and stale frames are dropped (counted as ``dropped``). The
+Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
+the node is busy with a frame only the newest one waits; the frames overwritten there are
+counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
 latency therefore does not grow when frames arrive faster than they can be processed.
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
@@ -19,7 +19,6 @@ lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` un
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from sensor_msgs.msg import RegionOfInterest
@@ -73,9 +72,7 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._detector_lock = threading.Lock()
         self._search: Any = None     # fer_ros.face_search.FaceSearch: detector + tracker
-        self._pending_detector: Any = None
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
@@ -88,7 +85,6 @@ class FaceDetectorNode(FerLifecycleNode):
     def _lc_configure(self) -> None:
         values = {spec.name: self.param(spec.name) for spec in PARAMS}
         self._search = make_face_search(values)
-        self._pending_detector = None
         self._pub = self.create_lifecycle_publisher(FaceDetectionArray, "faces",
                                                     make_qos("reliable", 5))
         self.get_logger().info(
@@ -106,8 +102,7 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def _lc_cleanup(self) -> None:
         self._release_publisher()
-        with self._detector_lock:
-            self._search = self._pending_detector = None
+        self._search = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
         return super().diagnostics_values() + [("model", self.param("detector"))]
@@ -123,23 +118,18 @@ class FaceDetectorNode(FerLifecycleNode):
             except Exception as exc:  # noqa: BLE001 - keep the old detector
                 self.get_logger().error(f"cannot rebuild the detector: {exc}")
                 return
-            with self._detector_lock:
-                self._pending_detector = new   # swapped in by the worker, between frames
+            self._search.replace_detector(new)     # parameter callbacks run between frames
 
     # -- processing ------------------------------------------------------------------------
     def _on_image(self, msg: Any) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process_timed,
-                        lambda exc: self.failed("face detection", exc))
+        try:
+            self._process_timed(msg)
+        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
+            self.failed("face detection", exc)
 
     def _process(self, msg: Any) -> None:
-        with self._detector_lock:
-            if self._pending_detector is not None:
-                self._search.replace_detector(self._pending_detector)
-                self._pending_detector = None
-            search, pub = self._search, self._pub
-        if search is None or pub is None:
-            return          # cleaned up meanwhile
+        search, pub = self._search, self._pub
         try:
             bgr = self._to_bgr(msg)
         except ImageEncodingError as exc:
