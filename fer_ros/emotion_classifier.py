@@ -101,7 +101,14 @@ class EmotionClassifier:
         self.runner = open_model(self.model_path, num_threads)
         self.card = read_card(self.model_path)
         self.class_names = list(self.card["class_names"])
-        self.input_shape = self.runner.input_shape
+        self.input_shape = tuple(int(d) for d in self.runner.input_shape)
+        card_input = self.card.get("input")
+        card_shape = card_input.get("shape") if isinstance(card_input, dict) else None
+        if card_shape is not None and tuple(card_shape) != self.input_shape:
+            raise ModelLoadError(
+                f"{self.model_path} takes input of shape {list(self.input_shape)} but its card "
+                f"{card_path_for(self.model_path)} says input.shape {list(card_shape)}: the "
+                "card belongs to another model, or the model was exported wrongly")
         probe = self.runner(np.zeros((1,) + self.input_shape, dtype=np.float32))
         if probe.shape != (1, len(self.class_names)):
             raise ModelLoadError(

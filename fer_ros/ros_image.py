@@ -17,6 +17,7 @@ import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
+from fer_ros.budget import oversized_image
 from fer_ros.image_encoding import (ImageEncodingError, bgr_to_image_fields,
                                     encode_jpeg, image_to_bgr)
 
@@ -61,11 +62,15 @@ def _check_geometry(msg: Image) -> None:
             f"{msg.step * msg.height} bytes expected, message has {len(msg.data)}")
 
 
-def image_msg_to_bgr(msg: Image) -> np.ndarray:
+def image_msg_to_bgr(msg: Image, max_pixels: int = 0) -> np.ndarray:
     """Decode a sensor_msgs/Image to a (H, W, 3) uint8 BGR array.
 
-    Raises ImageEncodingError (ValueError) for any malformed or unsupported image.
+    Raises ImageEncodingError (ValueError) for any malformed or unsupported image, and for
+    one over ``max_pixels`` (0 = no budget), checked on width x height before any copy.
     """
+    too_big = oversized_image(msg.width, msg.height, max_pixels)
+    if too_big:
+        raise ImageEncodingError(too_big)
     if _BRIDGE is not None:
         _check_geometry(msg)
         try:

@@ -228,7 +228,7 @@ def test_default_model_falls_back_to_float32(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------- camera
 def test_missing_source_fails_at_start_naming_it(ros_context, tmp_path):
-    from fer_ros.frame_sources import SourceError
+    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode
 
     with pytest.raises(SourceError, match="missing_clip.mp4"):
@@ -244,7 +244,7 @@ def test_camera_executable_reports_bad_source_without_traceback(tmp_path):
 
 
 def test_unreadable_video_ends_cleanly(ros_context, executor, tmp_path):
-    from fer_ros.frame_sources import SourceError
+    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode
 
     bad = tmp_path / "broken.avi"
@@ -262,9 +262,9 @@ def test_unreadable_video_ends_cleanly(ros_context, executor, tmp_path):
 
 # ---------------------------------------------------------------------------- annotator
 def test_frame_matcher_out_of_order_and_unmatched():
-    from fer_ros.nodes.annotator_node import FrameMatcher
+    from fer_ros.frame_matching import FrameMatcher
 
-    m = FrameMatcher(frame_capacity=3, result_capacity=2)
+    m = FrameMatcher(frame_budget_bytes=3, result_capacity=2, nbytes=lambda frame: 1)
     k = lambda s: (s, 0, "cam")  # noqa: E731
     assert m.add_result(k(1), "r1") is None           # result before its frame
     assert m.add_frame(k(1), "f1") == ("f1", "r1")
@@ -359,12 +359,12 @@ def test_bad_initial_parameter_fails_at_start(ros_context):
 
 def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, monkeypatch):
     """A live source that stops delivering is closed and reopened (no real device needed)."""
-    from fer_ros import frame_sources
+    from fer_ros import sources
     from fer_ros.nodes import camera_node
 
     opened = []
 
-    class FlakyDevice(frame_sources.FrameSource):
+    class FlakyDevice(sources.FrameSource):
         live, loopable = True, False
 
         def __init__(self):
@@ -386,7 +386,7 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
     def fake_open(spec, *args):
         attempts.append(spec)
         if len(attempts) == 2:            # the first reconnect attempt fails
-            raise frame_sources.SourceError("camera device 'fake': busy")
+            raise sources.SourceError("camera device 'fake': busy")
         return FlakyDevice()
 
     monkeypatch.setattr(camera_node, "open_source", fake_open)
@@ -404,7 +404,7 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
 def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node, tmp_path):
     from sensor_msgs.msg import CameraInfo
 
-    from fer_ros.frame_sources import SourceError
+    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode, load_camera_info
 
     sample = REPO / "fer_ros" / "data" / "sample_clip.mp4"

@@ -4,9 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_ros.frame_sources import (DeviceSource, ImageFileSource, ImageFolderSource,
-                                   SourceError, VideoFileSource, describe_spec, open_source,
-                                   target_size, to_bgr8)
+from fer_ros.sources import SourceError, describe_spec, open_source
+from fer_ros.sources.base import target_size, to_bgr8
+from fer_ros.sources.capture import DeviceSource, VideoFileSource
+from fer_ros.sources.files import ImageFileSource, ImageFolderSource
 
 
 def numbered_frame(i, w=64, h=48):

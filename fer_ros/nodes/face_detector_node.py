@@ -21,6 +21,7 @@ from typing import Any
 
 from sensor_msgs.msg import Image, RegionOfInterest
 
+from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop, make_detector
 from fer_ros.msg import FaceDetection, FaceDetectionArray
@@ -60,6 +61,7 @@ PARAMS = (
               "to the detector (detect(trusted_boxes=...)), so BlazeFace skips its "
               "verification pass for faces it keeps seeing (re-verified every few frames). "
               "No effect with haar or tracking off."),
+    max_image_pixels_spec("image_raw frames"),
 ) + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs()
 
 
@@ -175,7 +177,7 @@ class FaceDetectorNode(FerLifecycleNode):
         if detector is None or pub is None:
             return          # cleaned up meanwhile
         try:
-            bgr = image_msg_to_bgr(msg)
+            bgr = image_msg_to_bgr(msg, self.param("max_image_pixels"))
         except ImageEncodingError as exc:
             self.reject(f"image {msg.width}x{msg.height} '{msg.encoding}'", str(exc))
             return

@@ -19,7 +19,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from fer_ros.frame_sources import BAG_SUFFIXES, FrameSource, SourceError
+from fer_ros.sources.base import BAG_SUFFIXES, FrameSource, SourceError
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 
@@ -132,8 +132,9 @@ def _mcap_messages(file: Path, topic: str) -> Iterator[tuple[int, bytes]]:
 
 
 # -- the frame source --------------------------------------------------------------------------
-def _decode(data: bytes, msg_class) -> np.ndarray:
-    """CDR bytes of an Image / CompressedImage -> a frame for FrameSource.read()."""
+def _decode(data: bytes, msg_class, source: FrameSource) -> np.ndarray:
+    """CDR bytes of an Image / CompressedImage -> a frame for FrameSource.read(); a raw
+    Image over the source's pixel budget raises before it is converted."""
     from rclpy.serialization import deserialize_message
 
     from fer_ros.ros_image import image_msg_to_bgr
@@ -144,6 +145,9 @@ def _decode(data: bytes, msg_class) -> np.ndarray:
         if frame is None:
             raise ValueError(f"cannot decode a '{msg.format}' CompressedImage")
         return frame
+    problem = source.oversized(msg.width, msg.height)
+    if problem:
+        raise ValueError(problem)
     return image_msg_to_bgr(msg)
 
 
@@ -155,9 +159,9 @@ class BagSource(FrameSource):
     """
 
     def __init__(self, path: str | os.PathLike, topic: str = "", width: int = 0,
-                 height: int = 0) -> None:
+                 height: int = 0, max_pixels: int = 0) -> None:
         self.path = Path(path).expanduser()
-        super().__init__(f"bag '{self.path}'", width, height)
+        super().__init__(f"bag '{self.path}'", width, height, max_pixels)
         if not self.path.exists():
             raise SourceError(f"{self.description}: no such file or folder")
         topics = list_topics(self.path)
@@ -179,7 +183,6 @@ class BagSource(FrameSource):
         self._msg_class = (CompressedImage if topics[self.topic] == IMAGE_TYPES[1] else Image)
         self.messages = 0
         self._fps = self._recorded_fps()
-        self.skipped: list[str] = []   # "message <index>: <error>" of undecodable frames
         self._index = 0
         self._messages: Iterator[tuple[int, bytes]] = iter(())
         self.reopen()
@@ -200,7 +203,7 @@ class BagSource(FrameSource):
         for _stamp, data in self._messages:
             self._index += 1
             try:
-                return _decode(data, self._msg_class)
+                return _decode(data, self._msg_class, self)
             except Exception as exc:  # noqa: BLE001 - a broken recorded frame is skipped
                 self.skipped.append(f"message {self._index}: {type(exc).__name__}: {exc}")
         return None
