@@ -15,6 +15,7 @@ model and the publisher.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -154,6 +155,7 @@ class EmotionNode(FerLifecycleNode):
         self.class_names: list[str] = []
         self._smoother: EmotionSmoother | None = None
         self._work: WorkBudget | None = None
+        self._noted: dict[str, float] = {}      # counter -> when _note last logged it
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
@@ -290,10 +292,14 @@ class EmotionNode(FerLifecycleNode):
         self.count("faces", len(out.faces))
 
     def _note(self, counter: str, n: int, message: str) -> None:
-        """Count ``n`` items left out of the work and say why (throttled)."""
+        """Count ``n`` items left out of the work and say why (throttled per counter: one
+        call site, several kinds of warning)."""
         self.count(counter, n)
-        self.get_logger().warning(f"{message} ({counter} so far: {self.stats()[counter]})",
-                                  throttle_duration_sec=max(self.log_throttle_s, 0.001))
+        now = time.monotonic()
+        if now - self._noted.get(counter, -math.inf) >= self.log_throttle_s:
+            self._noted[counter] = now
+            self.get_logger().warning(f"{message} ({counter} so far: "
+                                      f"{self.stats()[counter]})")
 
 
 def main(args: list[str] | None = None) -> int:
