@@ -13,7 +13,8 @@ Dropping the oldest frame instead would, in a burst where the buffer holds fewer
 arrive within one latency, drop every frame just before its result came (a simulated burst
 of 500 frames, 30 buffered, one result per 31 frames arriving 40 frames later: 0 of 17
 results drawn oldest-first, 7 with this rule). Results arrive in stamp order, so a matched
-result also drops the older frames of its camera.
+result also drops the older frames of its camera, and a frame more than a second (and 1.5
+latencies) older than the newest is released even within the budget.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ Key = tuple  # (sec, nanosec, frame_id): see header_key
 DEAD_AFTER_LATENCIES = 1.5
 #: weight of a new latency sample in the learnt (exponential average) latency
 LATENCY_SMOOTHING = 0.2
+#: within the budget, a frame is released once it is this much (and at least
+#: DEAD_AFTER_LATENCIES) older than the newest one: its result is not coming
+EXPIRE_AFTER_NS = 1_000_000_000
 
 
 def header_key(header) -> tuple[int, int, str]:
@@ -85,6 +89,7 @@ class FrameMatcher:
             while self.frame_bytes > self.frame_budget_bytes and len(self.frames) > 1:
                 self._drop_frame(self._eviction_candidate())
                 self.frames_evicted += 1
+            self._expire()
             return None
 
     def add_result(self, key: Key, result: Any):
@@ -115,6 +120,16 @@ class FrameMatcher:
     def _drop_frame(self, key: Hashable) -> None:
         del self.frames[key]
         self.frame_bytes -= self._sizes.pop(key)
+
+    def _expire(self) -> None:
+        """Release frames whose result is overdue, so a burst of big frames does not stay
+        buffered (and resident) while the budget is not reached."""
+        if self.latency_ns is None:
+            return
+        limit = self._newest_ns - max(EXPIRE_AFTER_NS, DEAD_AFTER_LATENCIES * self.latency_ns)
+        for key in [k for k in self.frames if _stamp_ns(k) < limit]:
+            self._drop_frame(key)
+            self.frames_evicted += 1
 
     def _learn_latency(self, sample_ns: int) -> None:
         sample = float(max(0, sample_ns))

@@ -144,6 +144,10 @@ class Probe:
                 self.totals[name] = {kv.key[len("total_"):]: kv.value for kv in status.values
                                      if kv.key.startswith("total_")}
 
+    def rejected(self) -> dict[str, int]:
+        with self.lock:
+            return {n: int(self.totals.get(n, {}).get("rejected", 0)) for n in NODES}
+
     def header(self, msg, frame_id: str, stamp: float | None = None) -> None:
         stamp = time.time() if stamp is None else stamp
         msg.header.stamp.sec = int(stamp)
@@ -186,16 +190,24 @@ def send_hostile_input(probe: Probe, log: list[str]) -> float:
     rng = np.random.default_rng(0)
     huge = image(8000, 8000)
     for _ in range(20):
+        before = probe.rejected()
         probe.header(huge, "hostile")
         probe.image_pub.publish(huge)
-        time.sleep(0.3)
+        # wait until the annotator refused it (a depth-1 writer would replace a frame still
+        # being delivered: it would never arrive). The face_detector (qos_depth 1) gets none
+        # while the camera streams: Fast DDS drops a sample being reassembled from a depth-1
+        # reader's history when a complete camera frame arrives.
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and probe.rejected()["annotator"] <= \
+                before["annotator"]:
+            time.sleep(0.05)
     del huge
-    log.append("sent 20 frames of 8000x8000 bgr8 (192 MB each)")
+    log.append("sent 20 frames of 8000x8000 bgr8 (192 MB each), one at a time")
     uhd = image(4096, 2160)
     for _ in range(10):
         probe.header(uhd, "hostile")
         probe.image_pub.publish(uhd)
-        time.sleep(0.2)
+        time.sleep(0.5)
     del uhd
     log.append("sent 10 frames of 4096x2160 bgr8 (within the pixel budget)")
     for bad in (image(640, 480, encoding="weird16"), image(640, 480, data=bytes(1000)),

@@ -117,3 +117,15 @@ def test_keras_models_load_in_safe_mode(tmp_path):
     write_card(path)
     with pytest.raises(ModelLoadError, match="lambda.keras"):
         load_classifier(path)
+
+
+def test_large_tflite_batches_run_in_chunks_with_the_same_scores(model_files):
+    from fer_ros.emotion_classifier import MAX_BATCH
+
+    _, tflite_path = model_files
+    classifier = load_classifier(tflite_path)
+    batch = np.random.default_rng(1).uniform(0, 255, (2 * MAX_BATCH + 3, 48, 48, 1))
+    batch = batch.astype(np.float32)
+    single = np.concatenate([classifier.predict(batch[i:i + 1]) for i in range(len(batch))])
+    np.testing.assert_allclose(classifier.predict(batch), single, atol=1e-5)
+    assert classifier.runner.batch_size <= MAX_BATCH

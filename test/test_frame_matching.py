@@ -68,3 +68,14 @@ def test_a_buffer_that_covers_the_latency_draws_every_result():
 def test_bad_sizes_are_refused():
     with pytest.raises(ValueError):
         FrameMatcher(frame_budget_bytes=0, result_capacity=1)
+
+
+def test_overdue_frames_are_released_within_the_budget():
+    m = FrameMatcher(frame_budget_bytes=10**9, result_capacity=5, nbytes=lambda f: 1000)
+    m.add_frame((10, 0, "cam"), "f")
+    assert m.add_result((10, 0, "cam"), "r") is not None        # learns a latency of 0
+    m.add_frame((11, 0, "big"), "stale")                          # never gets a result
+    m.add_frame((11, 500_000_000, "cam"), "g")
+    assert (11, 0, "big") in m.frames                             # only 0.5 s old
+    m.add_frame((12, 100_000_000, "cam"), "h")
+    assert (11, 0, "big") not in m.frames and m.frame_bytes == 2000
