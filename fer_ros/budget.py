@@ -4,8 +4,9 @@
   its width and height alone, before any conversion or copy.
 * :class:`WorkBudget`: a message whose estimated work exceeds the frame budget is dropped
   (counted) instead of being processed late while newer messages wait.
-* :func:`limit_malloc_retention`: freed frame buffers go back to the operating system, so a
-  burst of big frames does not leave the resident size at its peak.
+* :func:`limit_malloc_retention` (at start) and :func:`release_freed_memory` (after a
+  message of thousands of small parts): freed memory goes back to the operating system, so a
+  burst does not leave the resident size at its peak.
 * :func:`clamp_score`: a detector score outside [0, 1] (or NaN) is clamped, not passed on.
 """
 
@@ -97,13 +98,28 @@ def limit_malloc_retention(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
     also stops the raising) at 1 MiB keeps frames and crops in mappings that ``free``
     unmaps; smaller objects are unaffected. No effect (False) off glibc.
     """
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = libc.mallopt if libc is not None else None
-    except (OSError, AttributeError):
-        return False
+    mallopt = _glibc_function("mallopt")
     if mallopt is None:
         return False
     ok = mallopt(M_MMAP_THRESHOLD, int(threshold)) == 1
     return ok and mallopt(M_TRIM_THRESHOLD, int(2 * threshold)) == 1
+
+
+def release_freed_memory() -> bool:
+    """Give the free pages inside glibc's heaps back to the OS (``malloc_trim``), after a
+    message of many small objects (e.g. 2,000 face crops of 10 KB: below the mmap threshold,
+    their freed memory is scattered between live objects). A few milliseconds; call it after
+    such a message, not per frame. False off glibc."""
+    trim = _glibc_function("malloc_trim")
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+def _glibc_function(name: str):
+    libc_name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(libc_name), name) if libc_name else None
+    except (OSError, AttributeError):
+        return None

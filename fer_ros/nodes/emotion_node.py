@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 
-from fer_ros.budget import WorkBudget, clamp_score, max_image_pixels_spec, oversized_image
+from fer_ros.budget import (WorkBudget, clamp_score, max_image_pixels_spec, oversized_image,
+                            release_freed_memory)
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.emotion_classifier import ModelLoadError, load_classifier
 from fer_ros.msg import Emotion, EmotionArray, FaceDetectionArray
@@ -290,6 +291,9 @@ class EmotionNode(FerLifecycleNode):
             work.record(len(faces), time.perf_counter() - t0)
         self.count("processed")
         self.count("faces", len(out.faces))
+        if n < len(msg.faces):
+            del msg                     # the crops of a message over max_faces, freed now
+            release_freed_memory()
 
     def _note(self, counter: str, n: int, message: str) -> None:
         """Count ``n`` items left out of the work and say why (throttled per counter: one
