@@ -13,7 +13,7 @@ Dropping the oldest frame instead would, in a burst where the buffer holds fewer
 arrive within one latency, drop every frame just before its result came (a simulated burst
 of 500 frames, 30 buffered, one result per 31 frames arriving 40 frames later: 0 of 17
 results drawn oldest-first, 7 with this rule). Results arrive in stamp order, so a matched
-result also drops the older frames of its camera, and a frame more than a second (and 1.5
+result also drops the older frames of its camera, and a frame more than 5 s (and 1.5
 latencies) older than the newest is released even within the budget.
 """
 
@@ -31,7 +31,7 @@ DEAD_AFTER_LATENCIES = 1.5
 LATENCY_SMOOTHING = 0.2
 #: within the budget, a frame is released once it is this much (and at least
 #: DEAD_AFTER_LATENCIES) older than the newest one: its result is not coming
-EXPIRE_AFTER_NS = 1_000_000_000
+EXPIRE_AFTER_NS = 5_000_000_000
 
 
 def header_key(header) -> tuple[int, int, str]:
