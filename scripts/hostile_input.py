@@ -161,6 +161,7 @@ class Probe:
 
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=1.0)
+        self._thread.join(timeout=5.0)      # a spinning thread left at exit aborts Python
         self.node.destroy_node()
         rclpy.try_shutdown()
 
