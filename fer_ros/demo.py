@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_ros.budget import limit_malloc_retention
 from fer_ros.dds import use_large_data_profile
 from fer_ros.diagnostics import RateKeeping, percentile
 from fer_ros.message_loss import account_frames
@@ -222,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides["face_detector"]["detector"] = args.detector
 
     use_large_data_profile()
+    limit_malloc_retention()
     context = rclpy.context.Context()
     rclpy.init(args=["demo"], context=context)
     pipeline = listener = None

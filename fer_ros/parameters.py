@@ -128,6 +128,14 @@ def declare_parameters(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
     return values
 
 
+def undeclared_message(node_name: str, unknown: Sequence[str],
+                       specs: Sequence[ParamSpec]) -> str:
+    """What to answer a set request for undeclared parameters (rclpy's own answer names
+    none of them)."""
+    return (f"node '{node_name}' has no parameter {', '.join(repr(n) for n in unknown)} "
+            f"(its parameters: {', '.join(s.name for s in specs)})")
+
+
 class ParameterError(ValueError):
     """Raised at node start-up when the initial parameter values are invalid."""
 

@@ -34,6 +34,7 @@ from typing import Any, Iterable
 import rclpy
 from rclpy.parameter import Parameter
 
+from fer_ros.budget import limit_malloc_retention
 from fer_ros.dds import use_large_data_profile
 from fer_ros.nodes import quiet_interrupt, startup_error_types
 
@@ -272,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     params_file = default_params_file() if args.params_file is None else (args.params_file
                                                                          or None)
     use_large_data_profile()
+    limit_malloc_retention()
     rclpy.init(args=["pipeline"])
     pipeline = None
     try:

@@ -630,3 +630,54 @@ def test_graph_survives_the_corpus_counts_every_rejection_and_throttles_the_log(
                       and any(m.header.stamp.sec == 5000 for m in annotated.messages))
     assert len(faces.messages[-1].faces) == 1
     assert detector.stats().get("failed", 0) == 0 and annotator.stats().get("failed", 0) == 0
+
+
+# ---------------------------------------------------------------------------- faces, one by one
+EXTREME = (0, 1, 639, 640, 2**31 - 1, 2**31, 2**32 - 1)
+ODD_LABELS = ("", "happy", "x" * 100_000, "日本語 ✓", "\x00\n\t")
+ODD_CONFIDENCES = (0.5, float("nan"), float("inf"), -float("inf"), -1.0, 1e300)
+
+
+def test_annotator_draws_every_frame_whatever_its_faces(ros_context, executor, helper_node):
+    """Every combination of extreme box values (uint32 RegionOfInterest), odd labels and
+    confidences: each frame is still published, and exactly the faces with nothing inside the
+    image are skipped and counted."""
+    from fer_ros.drawing import clip_box
+    from fer_ros.msg import Emotion, EmotionArray
+    from fer_ros.nodes.annotator_node import AnnotatorNode
+
+    rng = random.Random(14)
+    node = AnnotatorNode(context=ros_context, parameter_overrides=[
+        Parameter("publish_compressed", value=False)])
+    executor.add_node(node)
+    reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+    images = helper_node.create_publisher(Image, "image_raw", reliable)
+    results = helper_node.create_publisher(EmotionArray, "emotions", reliable)
+    annotated = Collector(helper_node, Image, "image_annotated", reliable)
+    assert spin_until(executor, lambda: images.get_subscription_count() >= 1
+                      and results.get_subscription_count() >= 1
+                      and node.count_subscribers("/image_annotated") >= 1)
+    frames, expected_skips = 20, 0
+    for sec in range(1, frames + 1):
+        result = EmotionArray()
+        result.header.stamp.sec, result.header.frame_id = sec, "faces"
+        for _ in range(12):
+            face = Emotion()
+            box = [rng.choice(EXTREME) for _ in range(4)]
+            face.box.x_offset, face.box.y_offset, face.box.width, face.box.height = box
+            face.label = rng.choice(ODD_LABELS)
+            face.confidence = rng.choice(ODD_CONFIDENCES)
+            face.face_id = rng.choice((0, 1, 2**31 - 1))
+            expected_skips += clip_box(box, 640, 480) is None
+            result.faces.append(face)
+        results.publish(result)
+        frame = Image(height=480, width=640, encoding="bgr8", step=640 * 3)
+        frame.header = result.header
+        frame.data = bytes(640 * 3 * 480)
+        images.publish(frame)
+        assert spin_until(executor, lambda: node.stats().get("published", 0) >= sec,
+                          timeout=20.0), (sec, node.stats())
+    assert spin_until(executor, lambda: len(annotated.messages) >= frames)
+    stats = node.stats()
+    assert stats.get("failed", 0) == 0 and stats.get("faces_skipped", 0) == expected_skips
+    assert 0 < expected_skips < 12 * frames

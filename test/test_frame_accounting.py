@@ -31,12 +31,12 @@ def test_a_camera_that_cannot_keep_its_rate_says_so(ros_context, executor, helpe
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
     from rcl_interfaces.msg import Log
 
-    from fer_ros import frame_sources
+    from fer_ros import sources
     from fer_ros.nodes import camera_node
 
     real_open = camera_node.open_source
 
-    class SlowSource(frame_sources.FrameSource):
+    class SlowSource(sources.FrameSource):
         """The sample clip behind a slow reader (a sluggish device or decoder)."""
 
         def __init__(self, inner):

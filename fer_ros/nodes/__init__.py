@@ -41,10 +41,12 @@ import rclpy
 from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 
+from fer_ros.budget import limit_malloc_retention
 from fer_ros.dds import use_large_data_profile
 from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
 from fer_ros.message_loss import MessageLoss
-from fer_ros.parameters import ParameterError, ParamSpec, install_validation, make_qos
+from fer_ros.parameters import (ParameterError, ParamSpec, install_validation, make_qos,
+                                undeclared_message)
 
 #: executable name -> (module, class, default node name)
 NODE_CLASSES = {
@@ -65,7 +67,7 @@ def startup_error_types() -> tuple[type[BaseException], ...]:
 
     types: list[type[BaseException]] = [StartupError, ParameterError, ParameterException,
                                         NameValidationException]
-    for module, name in (("fer_ros.frame_sources", "SourceError"),
+    for module, name in (("fer_ros.sources", "SourceError"),
                          ("fer_ros.emotion_classifier", "ModelLoadError"),
                          ("fer_ros.face_detection", "FaceDetectorError")):
         try:
@@ -128,6 +130,18 @@ class FerNodeMixin:
 
     def param(self, name: str) -> Any:
         return self.get_parameter(name).value
+
+    def set_parameters_atomically(self, parameter_list):  # type: ignore[override]
+        """rclpy's own, except that setting an undeclared parameter names it (rclpy's
+        message lists none: ``Invalid access to undeclared parameter(s): []``)."""
+        from rclpy.exceptions import ParameterNotDeclaredException
+
+        unknown = [p.name for p in parameter_list if not self.has_parameter(p.name)]
+        if unknown:
+            error = ParameterNotDeclaredException(unknown)
+            error.args = (undeclared_message(self.get_name(), unknown, self.PARAMS),)
+            raise error
+        return super().set_parameters_atomically(parameter_list)  # type: ignore[misc]
 
     # -- counters ------------------------------------------------------------------------
     def count(self, name: str, n: int = 1) -> None:
@@ -470,6 +484,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None,
              name: str = "fer_ros") -> int:
     """``main()`` body shared by the single-node executables. Returns the exit code."""
     use_large_data_profile()
+    limit_malloc_retention()
     rclpy.init(args=sys.argv if args is None else args)
     node = None
     try:

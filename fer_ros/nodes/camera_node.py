@@ -6,7 +6,7 @@ Topics (relative, so a namespace or remapping applies):
   image_raw/compressed  sensor_msgs/CompressedImage, JPEG (if publish_compressed; encoded
                 only while it has subscribers; image_transport's "compressed" naming)
 
-Sources: see :mod:`fer_ros.frame_sources` (``sample`` = the built-in clip, a V4L2 device, a
+Sources: see :mod:`fer_ros.sources` (``sample`` = the built-in clip, a V4L2 device, a
 video / image file, a folder of images or a recorded rosbag2 bag). When a finite source
 ends the node rewinds it (``loop: true``) or logs that it ended and stops publishing; a
 camera device that stops delivering is reopened every ``reopen_delay_s`` seconds.
@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
+from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import WARN, RateKeeping, check_thresholds, diagnostics_specs
-from fer_ros.frame_sources import FrameSource, SourceError, describe_spec, open_source
+from fer_ros.sources import FrameSource, SourceError, open_source
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
 from fer_ros.ros_image import bgr_to_compressed_msg, bgr_to_image_msg
@@ -92,6 +93,8 @@ PARAMS = (
               read_only=True, min=0.0, max=3600.0),
     ParamSpec("log_throttle_s", 5.0, "Minimum seconds between repeated warnings.",
               read_only=True, min=0.0, max=3600.0),
+    max_image_pixels_spec("source frames (larger ones are skipped, an image file that "
+                          "large fails to open)"),
 ) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
 
 
@@ -256,7 +259,7 @@ class CameraNode(FerNode):
             return
         self.count("source_skipped", len(skipped) - self._skipped_seen)
         self._skipped_seen = len(skipped)
-        self.get_logger().warning(f"{self._source.description}: skipped an undecodable frame "
+        self.get_logger().warning(f"{self._source.description}: skipped a frame "
                                   f"({skipped[-1]}); {len(skipped)} so far",
                                   throttle_duration_sec=max(self.log_throttle_s, 0.001))
 
@@ -340,7 +343,8 @@ class CameraNode(FerNode):
     def _open_source(self) -> FrameSource:
         """Open ``source`` with the current width/height/fps/bag_topic parameters."""
         return open_source(self._spec, int(self.param("width")), int(self.param("height")),
-                           float(self.param("fps")), self.param("bag_topic"))
+                           float(self.param("fps")), self.param("bag_topic"),
+                           int(self.param("max_image_pixels")))
 
     def _try_reopen_device(self) -> bool:
         if time.monotonic() < self._reopen_at:
@@ -368,10 +372,6 @@ class CameraNode(FerNode):
         self.finished.set()
 
     # -- introspection ---------------------------------------------------------------------
-    @property
-    def source_kind(self) -> str:
-        return describe_spec(self._spec)
-
     def diagnostics_hardware_id(self) -> str:
         return self._source.description if self._source is not None else str(self._spec)
 

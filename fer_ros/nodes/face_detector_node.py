@@ -23,6 +23,7 @@ from typing import Any
 
 from sensor_msgs.msg import RegionOfInterest
 
+from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop
 from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
@@ -38,8 +39,8 @@ PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
 SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
               "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
-PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM,) + subscription_specs(default_depth=1)
-          + lifecycle_specs() + diagnostics_specs())
+PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_raw frames"))
+          + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs())
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
@@ -93,7 +94,7 @@ class FaceDetectorNode(FerLifecycleNode):
             f"full search every {values['search_interval_ms']:g} ms")
 
     def _lc_activate(self) -> None:
-        image = image_input(self.param("image_transport"))
+        image = image_input(self.param("image_transport"), self.param("max_image_pixels"))
         self._to_bgr = image.to_bgr
         self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
                               self._on_image)
