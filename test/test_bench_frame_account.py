@@ -91,3 +91,25 @@ def test_the_report_shows_the_account_and_why_it_disagrees():
                        10, "NO"]
     [note] = rp.frames_notes({"runs": [run]})
     assert note.startswith("1 process | grid | 60 fps: published: bench 98")
+
+
+def test_every_graph_waits_until_the_bench_and_the_detector_listen():
+    """The account covers the whole run: the single-process runner starts its camera once
+    the measuring node's subscriptions matched, the camera process once image_raw has its
+    two readers (frames sent earlier would be lost where nothing counts them)."""
+    from pathlib import Path
+
+    from benchlib.graph import RunSpec, node_commands
+    from benchlib.inputs import Clip
+    from benchlib.measurer import measured_topics
+    from fer_ros.pipeline import build_arg_parser, split_ros_args
+
+    clip = Clip("grid1", "1-face grid", Path("clip.mp4"), 30.0)
+    spec = RunSpec(mode="pipeline", clip=clip, rate=60.0, model=Path("m.tflite"),
+                   params_file=None)
+    cmd = node_commands(spec)["pipeline"]
+    args = build_arg_parser().parse_args(split_ros_args(cmd[3:])[0])   # after "-m pipeline"
+    assert dict(args.wait_for) == {t: 1 for t in measured_topics("raw")}
+    assert "image_annotated" in dict(args.wait_for) and "camera_info" in dict(args.wait_for)
+    spec.mode = "processes"
+    assert "wait_for_subscribers:=2" in node_commands(spec)["camera"]
