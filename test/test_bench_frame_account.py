@@ -38,6 +38,7 @@ def test_bench_and_nodes_agree_exactly_after_drain():
     assert nodes["by_node"] == {"face_detector": {"dropped": 7, "rejected": 2, "failed": 0},
                                 "emotion": {"dropped": 1, "rejected": 0, "failed": 0}}
     assert nodes["accounted"] == 10
+    assert nodes["counters"]["face_detector"]["received"] == 93    # kept for the JSON
 
 
 def test_any_difference_is_a_disagreement_that_says_where():

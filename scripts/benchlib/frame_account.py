@@ -96,7 +96,8 @@ def compare(bench_published: int, bench_answered: int,
                              stats["emotion"].get("processed", 0), stats)
     out["nodes"] = {"published": account.published, "answered": account.answered,
                     "dropped": account.dropped, "by_node": account.by_node,
-                    "accounted": account.accounted, "measured": account.measured}
+                    "accounted": account.accounted, "measured": account.measured,
+                    "counters": stats}
     diffs = []
     for what, bench_n, node_n, whose in (
             ("published", bench["published"], account.published, "camera's"),
