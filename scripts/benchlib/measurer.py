@@ -64,7 +64,7 @@ class Measurer:
         prefix = f"fer_ros: {self.ns.lstrip('/')}/"
         self._status_names = {prefix + name: name for name in ACCOUNT_NODES}
         self._status_lock = threading.Lock()
-        self.statuses: dict[str, deque[Status]] = {name: deque(maxlen=STATUSES_KEPT)
+        self._statuses: dict[str, deque[Status]] = {name: deque(maxlen=STATUSES_KEPT)
                                                    for name in ACCOUNT_NODES}
         sub(DiagnosticArray, "/diagnostics", self._on_diagnostics,
             QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
@@ -114,11 +114,11 @@ class Measurer:
             level = s.level[0] if isinstance(s.level, (bytes, bytearray)) else int(s.level)
             status = Status(stamp, level, s.message, {kv.key: kv.value for kv in s.values})
             with self._status_lock:
-                self.statuses[name].append(status)
+                self._statuses[name].append(status)
 
     def node_statuses(self, name: str) -> list[Status]:
         with self._status_lock:
-            return list(self.statuses[name])
+            return list(self._statuses[name])
 
     def stop_camera(self, timeout_s: float = 5.0) -> str | None:
         """Make the camera stop publishing (``max_frames`` = the frames it reported so far,
