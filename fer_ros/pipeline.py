@@ -238,7 +238,18 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, help="camera publish rate (0 = the source's)")
     p.add_argument("--exit-on-end", action="store_true",
                    help="exit when the source has ended (needs --no-loop or max_frames)")
+    p.add_argument("--wait-for", action="append", default=[], metavar="TOPIC=N",
+                   type=_topic_count, help="start the camera once TOPIC (in the namespace) "
+                   "also has N outside subscribers, at most 5 s (repeatable; e.g. a "
+                   "measuring node that must see every frame)")
     return p
+
+
+def _topic_count(text: str) -> tuple[str, int]:
+    topic, _, n = text.partition("=")
+    if not topic or not n.isdigit():
+        raise argparse.ArgumentTypeError(f"expected TOPIC=N, got {text!r}")
+    return topic, int(n)
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -283,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         except startup_error_types() as exc:
             rclpy.logging.get_logger("pipeline").fatal(f"cannot start: {exc}")
             return 1
-        pipeline.spin(exit_on_end=args.exit_on_end)
+        pipeline.spin(exit_on_end=args.exit_on_end, extra_subscribers=dict(args.wait_for))
         return 0
     except KeyboardInterrupt:
         return 0
