@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from fer_ros.budget import oversized_image
+from fer_ros.preprocessing import to_bgr8
 
 BAG_SUFFIXES = (".db3", ".mcap")      # rosbag2 storage files (SQLite, MCAP)
 
@@ -22,22 +23,6 @@ def is_bag_path(path: Path) -> bool:
     if path.is_dir():
         return (path / "metadata.yaml").is_file()
     return path.suffix.lower() in BAG_SUFFIXES
-
-
-def to_bgr8(frame: np.ndarray) -> np.ndarray:
-    """Convert a gray / BGRA / 16-bit frame to contiguous BGR uint8."""
-    if frame.dtype != np.uint8:
-        if frame.dtype == np.uint16:
-            frame = (frame >> 8).astype(np.uint8)
-        else:
-            frame = np.clip(frame, 0, 255).astype(np.uint8)
-    if frame.ndim == 2:
-        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    elif frame.ndim == 3 and frame.shape[2] == 1:
-        frame = cv2.cvtColor(frame[:, :, 0], cv2.COLOR_GRAY2BGR)
-    elif frame.ndim == 3 and frame.shape[2] == 4:
-        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(frame)
 
 
 def target_size(src_w: int, src_h: int, width: int, height: int) -> tuple[int, int]:
