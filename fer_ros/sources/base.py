@@ -3,6 +3,7 @@ normalisation (BGR uint8, requested size, pixel budget). ROS-free."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -104,3 +105,19 @@ class FrameSource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
+
+
+class PathSource(FrameSource):
+    """A source read from a path that must name an existing file (``folder``: a folder);
+    ``kind`` names the source in messages ("image file '<path>'")."""
+
+    kind = "file"
+    folder = False
+
+    def __init__(self, path: str | os.PathLike, width: int = 0, height: int = 0,
+                 max_pixels: int = 0) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.kind} '{self.path}'", width, height, max_pixels)
+        if not (self.path.is_dir() if self.folder else self.path.is_file()):
+            raise SourceError(f"{self.description}: no such "
+                              f"{'folder' if self.folder else 'file'}")
