@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from fer_ros.budget import oversized_image
+from fer_ros.preprocessing import to_bgr8
 
 __all__ = [
     "ImageEncodingError",
@@ -229,9 +230,8 @@ def bgr_to_image_fields(bgr: np.ndarray, encoding: str = "bgr8") -> dict:
     if bgr.ndim == 3 and bgr.shape[2] == 1:
         bgr = bgr[:, :, 0]
     if bgr.ndim == 2:
-        gray = bgr
-        img = gray if enc == "mono8" else cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR if enc == "bgr8"
-                                                       else cv2.COLOR_GRAY2RGB)
+        # grey replicated to three channels reads the same in BGR and RGB order
+        img = bgr if enc == "mono8" else to_bgr8(bgr)
     elif bgr.ndim == 3 and bgr.shape[2] == 3:
         if enc == "bgr8":
             img = bgr
