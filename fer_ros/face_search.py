@@ -45,7 +45,7 @@ from fer_ros.face_detection import DETECTOR_NAMES, Detection, FaceDetectorError,
 from fer_ros.parameters import ParamSpec, check_values, defaults
 from fer_ros.tracking import FaceTracker, Track
 
-__all__ = ["SEARCH_PARAMS", "FaceSearch", "SearchResult", "check_search_params",
+__all__ = ["CONFIRMING_LOOKS", "REVERIFY_INTERVAL_S", "SEARCH_PARAMS", "FaceSearch", "SearchResult", "check_search_params",
            "make_face_detector", "make_face_search"]
 
 #: face_detector node parameters that configure the detector, the tracker and the schedule
@@ -77,6 +77,15 @@ SEARCH_PARAMS = (
 )
 
 _NAMES = frozenset(spec.name for spec in SEARCH_PARAMS)
+# The cheap close-up model alone confirms a followed face; the search's verification model
+# looks at each followed face again at least this often (stamp time), so a false alarm it once
+# let through is not followed for long by the cheap model, which tells faces from face-like
+# textures less well.
+REVERIFY_INTERVAL_S = 0.3
+# ... and a face is followed by the cheap model alone only once the verification model has
+# confirmed it on this many frames: one verification lets an occasional false alarm through,
+# two in a row rarely.
+CONFIRMING_LOOKS = 2
 # Slack on the schedule: stamps are whole nanoseconds turned into float seconds, whose rounding
 # must not push a search due exactly on time to the next frame.
 _SCHEDULE_SLACK_S = 1e-6
@@ -143,55 +152,77 @@ class FaceSearch:
         self.search_interval_s = float(search_interval_s)
         self.report_tracks = bool(report_tracks)
         self._last_search_s: float | None = None
+        # track id -> (stamp of its latest strong look, strong looks so far)
+        self._strong_looks: dict[int, tuple[float, int]] = {}
         # counters for benchmarks and tests
         self.frames = 0
         self.searches = 0
         self.lost_searches = 0      # searches run because a followed face was lost
-        self.closeups = 0           # faces followed by the close-up look alone
+        self.closeups = 0           # faces followed by the close-up look alone (no search)
 
     def replace_detector(self, detector) -> None:
         """Use ``detector`` from the next frame on (tracks are kept); searches next frame."""
         self.detector = detector
         self._last_search_s = None
+        self._strong_looks.clear()
 
     def process(self, bgr: np.ndarray, t_s: float) -> SearchResult:
         """Faces of one frame stamped ``t_s`` (seconds), best first."""
         if not math.isfinite(t_s):
             raise ValueError(f"frame time must be a finite number of seconds, got {t_s!r}")
         self.frames += 1
-        detections = None
-        if not self._search_due(t_s):
-            followed = self.tracker.predicted_boxes()
-            detections = self._follow(bgr, followed) if followed else []
-            if detections is None:
-                self.lost_searches += 1
-            else:
-                self.closeups += len(followed)
-        searched = detections is None
+        searched = self._search_due(t_s)
+        predictions = [] if self._always_search() else self.tracker.predictions()
+        followed = self._follow(bgr, predictions, t_s) if predictions else []
+        if followed is None:
+            self.lost_searches += 1
+            followed, searched = [], True
+        elif not searched:
+            self.closeups += len(predictions)
         if searched:
-            detections = self.detector.detect(bgr)
+            # faces followed on this frame are confirmed already: only new ones are verified
+            known = [d.box for d, _ in followed]
+            new = self.detector.detect(bgr, known=known) if known else self.detector.detect(bgr)
+            followed = sorted(followed + [(d, True) for d in new], key=lambda f: -f[0].score)
+            del followed[self.detector.max_faces:]
             self._last_search_s = t_s
             self.searches += 1
+        detections = [d for d, _ in followed]
         tracks = self.tracker.update([d.box for d in detections])
+        looks = {}
+        for track, (_, strong) in zip(tracks, followed):
+            last = self._strong_looks.get(track.id, (-math.inf, 0))
+            looks[track.id] = (t_s, last[1] + 1) if strong else last
+        self._strong_looks = looks
         if not self.report_tracks:
             return SearchResult(detections, None, [], searched)
         return SearchResult(detections, tracks, self.tracker.confirmed_ids(), searched)
 
+    def _always_search(self) -> bool:
+        return self.search_interval_s == 0 or not self.detector.can_refine
+
     def _search_due(self, t_s: float) -> bool:
         last = self._last_search_s
-        return (not self.detector.can_refine or last is None or t_s <= last
+        return (self._always_search() or last is None or t_s <= last
                 or t_s - last >= self.search_interval_s - _SCHEDULE_SLACK_S)
 
-    def _follow(self, bgr, predicted) -> list[Detection] | None:
-        """Close-up look at each predicted box; None when a face is lost (not confirmed, or
-        merged with another one)."""
-        found = self.detector.refine(bgr, predicted)
+    def _follow(self, bgr, predictions, t_s: float) -> list[tuple[Detection, bool]] | None:
+        """Close-up look at each predicted box: (detection, strong look) pairs, best first;
+        None when a face is lost (not confirmed, or merged with another one)."""
+        strong = [self._strong_looks.get(track_id, (-math.inf, 0))[1] < CONFIRMING_LOOKS
+                  for track_id, _ in predictions]
+        ages = [t_s - self._strong_looks.get(track_id, (-math.inf, 0))[0]
+                for track_id, _ in predictions]
+        oldest = int(np.argmax(ages))
+        # a stamp that is not behind this frame's (a clock gone back) counts as old
+        strong[oldest] |= not 0 < ages[oldest] < REVERIFY_INTERVAL_S - _SCHEDULE_SLACK_S
+        found = self.detector.refine(bgr, [box for _, box in predictions], strong=strong)
         if any(d is None for d in found):
             return None
-        found.sort(key=lambda d: -d.score)
-        corners = xywh_to_xyxy([d.box for d in found])
-        for i in range(1, len(found)):
+        pairs = sorted(zip(found, strong), key=lambda f: -f[0].score)
+        corners = xywh_to_xyxy([d.box for d, _ in pairs])
+        for i in range(1, len(pairs)):
             if any(is_duplicate(corners[i], corners[j], self.detector.nms_iou)
                    for j in range(i)):
                 return None
-        return found
+        return pairs
