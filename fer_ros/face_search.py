@@ -7,17 +7,29 @@ per proposal) runs
 * on schedule: on the first frame whose stamp is ``search_interval_ms`` or more after the
   previous search (0 = every frame),
 * when a track is lost: the close-up look no longer confirms a face followed from the
-  previous frame (or two followed faces end on one face); the search then runs on that same
-  frame, so it reports what an every-frame search would,
+  previous frame (or two followed faces end on one face); the whole search then runs on that
+  same frame, so it reports what an every-frame search would,
 * when the stamps do not advance (equal or going back: a restarted stream or unstamped
   images), so a bad clock can only make it search more.
 
-Between searches every face of the previous frame is followed by the close-up look alone
-(``detector.refine``: one 192x192 "full_range" pass around the tracker's constant-velocity
-prediction of its box, enlarged by the detector's ``verify_context``), and a frame without
-faces costs nothing.  Batching the close-ups into one interpreter call was measured no faster
-with one interpreter thread (LiteRT's XNNPACK runs a batch as that many passes, and resizing
-the input costs ~1.5 ms), so they run one by one on a fixed-size input.
+Every face of the previous frame is followed by a close-up look around the tracker's
+constant-velocity prediction of its box, enlarged by the detector's ``verify_context``
+(``detector.refine``), on every frame, searched or not; a frame without faces costs nothing.
+The look is the cheap one (the "short_range" model at 128x128, ~0.8 ms, its box mapped onto
+full_range's convention) except that the search's own verification model (full_range at
+192x192, ~2.6 ms, the one that tells faces from face-like textures) looks again
+
+* at a face on the frame after the search found it (``CONFIRMING_LOOKS``: one verification
+  lets an occasional false alarm through, two in a row rarely), and
+* at the followed face whose last such look is oldest, once that is ``REVERIFY_INTERVAL_S``
+  (300 ms) old: one face per frame at most, so a false alarm is not followed for long.
+
+A scheduled search then verifies only the proposals that are not a followed face; on a lost
+face it runs whole, as an every-frame search would.  ``search_interval_ms: 0`` is the
+recall reference: the whole search on every frame and no close-up follow-up.  Close-ups run
+one by one: batching them into one interpreter call was measured no faster with one
+interpreter thread (LiteRT's XNNPACK runs a batch as that many passes, and resizing the input
+costs ~1.5 ms).
 
 Guarantee traded for it: a face the search finds is reported on the first frame at least
 ``search_interval_ms`` after the previous search, i.e. less than ``search_interval_ms`` (in
