@@ -71,7 +71,7 @@ SEARCH_PARAMS = (
               min=1, max=10000),
     ParamSpec("max_faces", 10, "At most this many faces per frame (best first).",
               min=1, max=100),
-    ParamSpec("search_interval_ms", 100.0, "BlazeFace: run the full-frame search at most "
+    ParamSpec("search_interval_ms", 50.0, "BlazeFace: run the full-frame search at most "
               "this often (stamp time), plus on the first frame and whenever a followed face "
               "is lost; in between only the close-up model follows the faces of the previous "
               "frame. A new face is reported within this time. 0 = search every frame (haar "

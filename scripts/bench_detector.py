@@ -12,7 +12,7 @@ and for BlazeFace the full searches, the 192x192 verification passes (full_range
 128x128 close-up passes (short_range, ``refine``) per frame.
 
 ``search`` is what the face_detector node runs per frame: ``fer_ros.face_search`` with the
-node's defaults (full search every ``search_interval_ms`` = 100 ms of stamp time, close-ups in
+node's defaults (full search every ``search_interval_ms`` = 50 ms of stamp time, close-ups in
 between; tracker included), frames stamped at ``--stamp-fps``; ``search-every`` is the same
 with ``search_interval_ms: 0`` (a full search on every frame, the recall reference).  The
 other names time ``detect()`` alone.  Numbers depend on the machine and its load: run it on
