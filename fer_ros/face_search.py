@@ -57,8 +57,8 @@ from fer_ros.face_detection import DETECTOR_NAMES, Detection, FaceDetectorError,
 from fer_ros.parameters import ParamSpec, check_values, defaults
 from fer_ros.tracking import FaceTracker, Track
 
-__all__ = ["CONFIRMING_LOOKS", "REVERIFY_INTERVAL_S", "SEARCH_PARAMS", "FaceSearch", "SearchResult", "check_search_params",
-           "make_face_detector", "make_face_search"]
+__all__ = ["CONFIRMING_LOOKS", "REVERIFY_INTERVAL_S", "SEARCH_PARAMS", "FaceSearch",
+           "SearchResult", "check_search_params", "make_face_detector", "make_face_search"]
 
 #: face_detector node parameters that configure the detector, the tracker and the schedule
 SEARCH_PARAMS = (
