@@ -91,9 +91,9 @@ def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, 
     release = __import__("threading").Event()
     real = node._search.detector.detect
 
-    def slow_detect(bgr):
+    def slow_detect(bgr, **kwargs):
         release.wait(10)
-        return real(bgr)
+        return real(bgr, **kwargs)
 
     node._search.detector.detect = slow_detect
     node.slot.put(image(data=frame.tobytes(), sec=1))
