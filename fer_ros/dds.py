@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import MutableMapping
 
 PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
+#: makes rmw_fastrtps take the endpoint settings (memory policy) from the profile
+QOS_FROM_XML_VARIABLE = "RMW_FASTRTPS_USE_QOS_FROM_XML"
 PROFILE_FILE = ("config", "fastdds_large_data.xml")
 
 
 def use_large_data_profile(environ: MutableMapping[str, str] | None = None,
                            profile: Path | None = None) -> Path | None:
-    """Set FASTDDS_DEFAULT_PROFILES_FILE to the package's profile if no profile is chosen.
+    """Set FASTDDS_DEFAULT_PROFILES_FILE to the package's profile if no profile is chosen
+    (and RMW_FASTRTPS_USE_QOS_FROM_XML=1, so its sample memory policy applies).
 
     Returns the profile now in use by this rule, or None when the user already set one of
     PROFILE_VARIABLES (left untouched) or the package's file is not found. Must run before
@@ -39,4 +42,5 @@ def use_large_data_profile(environ: MutableMapping[str, str] | None = None,
     if not profile.is_file():
         return None
     env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)
+    env.setdefault(QOS_FROM_XML_VARIABLE, "1")
     return profile

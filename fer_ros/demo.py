@@ -1,7 +1,7 @@
 """demo: the whole pipeline on the built-in sample clip, printed and saved.
 
     demo                                  # sample clip, real time, once
-    demo --fps 60                         # feed faster than real time (frames get dropped)
+    demo --fps 60                         # faster than the graph: the camera says it falls behind
     demo --source video.mp4 --output out.avi --detector haar
 
 Runs camera -> face_detector -> emotion -> annotator in one process (see fer_ros.pipeline),
@@ -10,8 +10,10 @@ subscribes to their outputs like any other ROS node would, prints one line per f
     1795.123456789  faces: #1 happy 0.82, #2 neutral 0.55
 
 writes the annotated frames to a video file (default demo_output/annotated.avi, MJPG), exits
-when the clip has ended and everything has drained, and prints a summary (frames, frames/s,
-latency from capture to result).
+when the clip has ended and everything has drained, and prints a summary: the camera's rate
+against the requested one, frames published / answered / dropped (= published - answered,
+and where each was lost: the nodes' counters, the same as on /diagnostics), frames/s and the
+latency from capture to result.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fer_ros.budget import limit_malloc_retention
 from fer_ros.dds import use_large_data_profile
-from fer_ros.diagnostics import percentile
+from fer_ros.diagnostics import RateKeeping, percentile
+from fer_ros.message_loss import account_frames
 from fer_ros.nodes import quiet_interrupt
 
 
@@ -45,7 +48,6 @@ def build_arg_parser() -> argparse.ArgumentParser:
                    help="camera rate (default: the clip's own; higher = stress test)")
     p.add_argument("--max-frames", type=int, default=0, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no per-frame lines")
-    p.add_argument("--threads", type=int, default=4, help="executor threads")
     return p
 
 
@@ -68,7 +70,6 @@ class DemoListener:
         self.quiet = quiet
         self.out = out
         self.writer = None
-        self.lock = threading.Lock()
         self.emotion_latency: list[float] = []
         self.image_latency: list[float] = []
         self.frames_with_faces = 0
@@ -85,15 +86,14 @@ class DemoListener:
     def on_emotions(self, msg) -> None:
         lat = self._latency(msg.header)
         now = time.monotonic()
-        with self.lock:
-            self.emotion_latency.append(lat)
-            self.first_result = self.first_result or now
-            self.last_result = now
-            if msg.faces:
-                self.frames_with_faces += 1
-            self.faces += len(msg.faces)
-            for f in msg.faces:
-                self.labels[f.label] = self.labels.get(f.label, 0) + 1
+        self.emotion_latency.append(lat)
+        self.first_result = self.first_result or now
+        self.last_result = now
+        if msg.faces:
+            self.frames_with_faces += 1
+        self.faces += len(msg.faces)
+        for f in msg.faces:
+            self.labels[f.label] = self.labels.get(f.label, 0) + 1
         if not self.quiet:
             faces = ", ".join(f"#{f.face_id} {f.label} {f.confidence:.2f}" for f in msg.faces)
             print(f"{msg.header.stamp.sec}.{msg.header.stamp.nanosec:09d}  faces: "
@@ -105,35 +105,60 @@ class DemoListener:
         from fer_ros.ros_image import image_msg_to_bgr
 
         lat = self._latency(msg.header)
-        with self.lock:
-            self.image_latency.append(lat)
-            if self.output is None:
+        self.image_latency.append(lat)
+        if self.output is None:
+            return
+        bgr = image_msg_to_bgr(msg)
+        if self.writer is None:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = cv2.VideoWriter(str(self.output), cv2.VideoWriter_fourcc(*"MJPG"),
+                                          self.video_fps, (bgr.shape[1], bgr.shape[0]))
+            if not self.writer.isOpened():
+                print(f"demo: cannot write {self.output}; not saving video",
+                      file=sys.stderr)
+                self.output = None
                 return
-            bgr = image_msg_to_bgr(msg)
-            if self.writer is None:
-                self.output.parent.mkdir(parents=True, exist_ok=True)
-                self.writer = cv2.VideoWriter(str(self.output), cv2.VideoWriter_fourcc(*"MJPG"),
-                                              self.video_fps, (bgr.shape[1], bgr.shape[0]))
-                if not self.writer.isOpened():
-                    print(f"demo: cannot write {self.output}; not saving video",
-                          file=sys.stderr)
-                    self.output = None
-                    return
-            self.writer.write(np.ascontiguousarray(bgr))
-            self.written += 1
+        self.writer.write(np.ascontiguousarray(bgr))
+        self.written += 1
 
     video_fps = 15.0
 
     def close(self) -> None:
-        with self.lock:
-            if self.writer is not None:
-                self.writer.release()
-                self.writer = None
+        if self.writer is not None:
+            self.writer.release()
+            self.writer = None
         self.node.destroy_node()
 
 
+def camera_line(published: int, rate: RateKeeping) -> str:
+    """How many frames the camera published, at what rate, and whether it kept the rate."""
+    achieved = rate.overall_hz()
+    if achieved is None:
+        return f"{published} frames published"
+    verdict = (f"below the requested {rate.requested_hz:g}" if rate.is_below(achieved)
+               else f"requested {rate.requested_hz:g}")
+    return (f"{published} frames published in {rate.last - rate.first:.1f} s: "
+            f"{achieved:.1f} frames/s, {verdict}")
+
+
+def frames_lines(stats: dict[str, dict[str, Any]], answered: int) -> list[str]:
+    """published, answered, dropped = published - answered, and where they were lost."""
+    account = account_frames(stats.get("camera", {}).get("published", 0), answered, stats)
+    where = "; ".join(f"{name} " + ", ".join(f"{n} {key}" for key, n in counts.items())
+                      for name, counts in account.by_node.items())
+    if not account.measured:
+        check = "lost before a node: unknown (no sequence numbers from this rclpy)"
+    elif account.accounted == account.dropped:
+        check = "all accounted for"
+    else:
+        check = f"the nodes account for {account.accounted}"
+    return [f"  frames:     {account.published} published, {account.answered} answered, "
+            f"{account.dropped} dropped (published - answered)",
+            f"  dropped at: {where} ({check})"]
+
+
 def summary(stats: dict[str, dict[str, Any]], listener: DemoListener, wall_s: float,
-            camera_reason: str) -> str:
+            camera_reason: str, camera_rate: RateKeeping) -> str:
     cam = stats.get("camera", {})
     det = stats.get("face_detector", {})
     emo = stats.get("emotion", {})
@@ -146,10 +171,10 @@ def summary(stats: dict[str, dict[str, Any]], listener: DemoListener, wall_s: fl
         "",
         "demo summary",
         f"  source:     {camera_reason or 'stopped'}",
-        f"  camera:     {cam.get('published', 0)} frames published",
-        f"  detector:   {det.get('processed', 0)} processed, {det.get('dropped', 0)} dropped "
-        f"(stale), {det.get('rejected', 0)} rejected, {det.get('faces', 0)} faces",
-        f"  emotion:    {emo.get('processed', 0)} processed, {emo.get('dropped', 0)} dropped",
+        f"  camera:     {camera_line(cam.get('published', 0), camera_rate)}",
+        *frames_lines(stats, n_res),
+        f"  detector:   {det.get('processed', 0)} processed, {det.get('faces', 0)} faces",
+        f"  emotion:    {emo.get('processed', 0)} processed",
         f"  annotator:  {ann.get('published', 0)} annotated frames"
         + (f", {listener.written} written to {listener.output}" if listener.output else ""),
         f"  results:    {n_res} frames ({listener.frames_with_faces} with faces, "
@@ -198,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides["face_detector"]["detector"] = args.detector
 
     use_large_data_profile()
+    limit_malloc_retention()
     context = rclpy.context.Context()
     rclpy.init(args=["demo"], context=context)
     pipeline = listener = None
@@ -212,11 +238,12 @@ def main(argv: list[str] | None = None) -> int:
                                 args.quiet)
         listener.video_fps = cam.publish_rate()  # the video plays at the publishing rate
         t0 = time.monotonic()
-        pipeline.spin(num_threads=args.threads, exit_on_end=True, drain_s=1.0,
+        pipeline.spin(exit_on_end=True, drain_s=1.0,
                       extra_subscribers={"emotions": 1, "image_annotated": 1},
                       extra_nodes=[listener.node])
         wall = time.monotonic() - t0
-        print(summary(pipeline.stats(), listener, wall, cam.end_reason), flush=True)
+        print(summary(pipeline.stats(), listener, wall, cam.end_reason, cam.rate_keeping),
+              flush=True)
         return 0 if listener.emotion_latency else 1
     except KeyboardInterrupt:
         return 130

@@ -14,7 +14,7 @@ Levels (:func:`evaluate`), worst wins:
 * WARN: mean processing time >= ``processing_time_warn_ms``; no input for
   ``stale_input_s`` seconds while the node expects input (``stale_input_s`` = 0 disables);
   input rate below ``min_input_rate_hz`` (0 disables); rejected inputs or failures in the
-  window.
+  window; a node-specific problem (e.g. a camera below its rate, :class:`RateKeeping`).
 * OK otherwise; a node that does not expect input (e.g. an inactive lifecycle node, a camera
   whose finite source ended) is OK with a message saying so.
 """
@@ -152,11 +152,13 @@ class Report:
 
 def evaluate(window: Window, thresholds: Thresholds, *, input_key: str = "received",
              output_key: str = "processed", expects_input: bool = True,
-             idle_reason: str = "") -> tuple[int, str]:
-    """Pure level computation for one window: returns (level, message)."""
+             idle_reason: str = "", problems: Sequence[tuple[int, str]] = ()
+             ) -> tuple[int, str]:
+    """Pure level computation for one window: returns (level, message). ``problems``:
+    node-specific (level, message) pairs, counted only while the node expects input."""
     if not expects_input:
         return OK, idle_reason or "idle"
-    problems: list[tuple[int, str]] = []
+    problems = list(problems)
     if window.times_ms:
         mean = sum(window.times_ms) / len(window.times_ms)
         if thresholds.processing_time_error_ms > 0 and \
@@ -199,7 +201,9 @@ class DiagnosticsTracker:
     """Turns successive counter snapshots into :class:`Report` s (one per period).
 
     ``input_key`` / ``output_key`` name the counters that count inputs / outputs;
-    ``faces_key`` (optional) the counter of faces, reported per output.
+    ``faces_key`` (optional) the counter of faces, reported per output; ``dropped_key`` the
+    counter of inputs lost before the node took them (reported as ``unknown`` when the
+    counters say ``dropped_measured: False``, see :mod:`fer_ros.message_loss`).
     """
 
     def __init__(self, input_key: str = "received", output_key: str = "processed",
@@ -220,7 +224,8 @@ class DiagnosticsTracker:
 
     def update(self, now: float, counters: Mapping[str, Any], times_s: Iterable[float],
                thresholds: Thresholds, *, expects_input: bool = True, idle_reason: str = "",
-               extra: Sequence[tuple[str, Any]] = ()) -> Report:
+               extra: Sequence[tuple[str, Any]] = (),
+               problems: Sequence[tuple[int, str]] = ()) -> Report:
         current = _numeric(counters)
         if self._last is None:
             self.reset(now, counters)
@@ -235,8 +240,9 @@ class DiagnosticsTracker:
                         times_ms=[1e3 * t for t in times_s], idle_s=now - reference)
         level, message = evaluate(window, thresholds, input_key=self.input_key,
                                   output_key=self.output_key, expects_input=expects_input,
-                                  idle_reason=idle_reason)
+                                  idle_reason=idle_reason, problems=problems)
         self._last, self._last_t = current, now
+        measured = counters.get("dropped_measured", True) is not False
         times = window.times_ms
         values: list[tuple[str, Any]] = list(extra)
         values += [
@@ -247,8 +253,9 @@ class DiagnosticsTracker:
             ("processing_time_ms_max", max(times) if times else math.nan),
             ("processing_time_warn_ms", thresholds.processing_time_warn_ms),
             ("processing_time_error_ms", thresholds.processing_time_error_ms),
-            ("dropped_frames", current.get(self.dropped_key, 0)),
-            ("dropped_frames_in_window", deltas.get(self.dropped_key, 0)),
+            ("dropped_frames", current.get(self.dropped_key, 0) if measured else "unknown"),
+            ("dropped_frames_in_window",
+             deltas.get(self.dropped_key, 0) if measured else "unknown"),
         ]
         if self.faces_key is not None:
             out = deltas.get(self.output_key, 0)
@@ -260,6 +267,75 @@ class DiagnosticsTracker:
         values.append(("window_s", seconds))
         values += sorted((f"total_{k}", v) for k, v in current.items())
         return Report(level, message, [(k, _fmt(v)) for k, v in values])
+
+
+class RateKeeping:
+    """Is a publisher keeping the rate it was asked for? (the camera's rule, ROS-free)
+
+    :meth:`published` records each publish time; :meth:`problem` compares the rate achieved
+    over the last window with the requested one. The window is ``window_s``, but at least
+    ``MIN_PERIODS`` requested periods (so one frame more or less moves the rate by at most
+    5 %). Nothing is judged until a whole window has passed since the first publish after
+    :meth:`restart` (start, a new requested rate, a reopened device). Achieved rate:
+    (n - 1) / (now - first) over the n publishes in the window, so a stall shows as soon as
+    ``now`` moves on.
+    """
+
+    MIN_PERIODS = 20
+
+    def __init__(self, requested_hz: float, now: float, window_s: float = 2.0,
+                 tolerance: float = 0.1) -> None:
+        self.window_s, self.tolerance = float(window_s), float(tolerance)
+        self._times: deque[float] = deque()
+        self.restart(requested_hz, now)
+
+    def restart(self, requested_hz: float, now: float) -> None:
+        self.requested_hz = float(requested_hz)
+        self._since = now
+        self._times.clear()
+        self.count, self.first, self.last = 0, None, None   # publishes since the restart
+
+    @property
+    def window(self) -> float:
+        return max(self.window_s, self.MIN_PERIODS / self.requested_hz)
+
+    def published(self, now: float) -> None:
+        self._times.append(now)
+        self._forget(now)
+        self.count += 1
+        self.first = now if self.first is None else self.first
+        self.last = now
+
+    def overall_hz(self) -> float | None:
+        """The rate from the first to the last publish since the restart (None: < 2)."""
+        if self.count < 2 or self.last <= self.first:
+            return None
+        return (self.count - 1) / (self.last - self.first)
+
+    def is_below(self, achieved_hz: float) -> bool:
+        """The rule: below requested * (1 - tolerance)."""
+        return achieved_hz < self.requested_hz * (1.0 - self.tolerance)
+
+    def _forget(self, now: float) -> None:
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+
+    def achieved_hz(self, now: float) -> float | None:
+        """The rate over the last window; None until a whole window has passed since the
+        first publish after the restart (or, with none, since the restart)."""
+        if now - (self._since if self.first is None else self.first) < self.window:
+            return None
+        self._forget(now)
+        n = len(self._times)
+        return (n - 1) / (now - self._times[0]) if n >= 2 and now > self._times[0] else 0.0
+
+    def problem(self, now: float) -> str | None:
+        """A message when the achieved rate is below requested * (1 - tolerance), else None."""
+        achieved = self.achieved_hz(now)
+        if achieved is None or not self.is_below(achieved):
+            return None
+        return (f"publishing {achieved:.1f} frames/s, below the requested "
+                f"{self.requested_hz:g} (over {self.window:g} s)")
 
 
 def _numeric(counters: Mapping[str, Any]) -> dict[str, int]:

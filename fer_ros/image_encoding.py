@@ -39,6 +39,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from fer_ros.budget import oversized_image
+
 __all__ = [
     "ImageEncodingError",
     "SUPPORTED_ENCODINGS",
@@ -291,7 +293,7 @@ def _png_size(buf: bytes) -> tuple[int, int]:
     return int.from_bytes(buf[16:20], "big"), int.from_bytes(buf[20:24], "big")
 
 
-def compressed_to_bgr(image_format: str, data) -> np.ndarray:
+def compressed_to_bgr(image_format: str, data, max_pixels: int = 0) -> np.ndarray:
     """Decode a sensor_msgs/CompressedImage payload (JPEG or PNG) to (H, W, 3) uint8 BGR.
 
     ``image_format`` is the message's ``format`` field (image_transport writes e.g.
@@ -300,7 +302,8 @@ def compressed_to_bgr(image_format: str, data) -> np.ndarray:
     (e.g. image_transport's "compressedDepth") is rejected.  Raises ImageEncodingError for an
     empty, unknown, corrupt or truncated payload (a truncated JPEG has no end-of-image
     marker, a truncated PNG no IEND chunk: OpenCV would return a partly grey frame) and for
-    sizes beyond ``MAX_DIMENSION`` / ``MAX_PIXELS``.
+    sizes beyond ``MAX_DIMENSION`` / ``MAX_PIXELS`` or over ``max_pixels`` (0 = no budget),
+    read from the payload's header before decoding.
     """
     fmt = str(image_format).lower()
     if "compresseddepth" in fmt:
@@ -332,6 +335,9 @@ def compressed_to_bgr(image_format: str, data) -> np.ndarray:
             and width * height <= MAX_PIXELS):
         raise ImageEncodingError(f"{codec} size {width}x{height} is beyond the limits (each "
                                  f"side 1..{MAX_DIMENSION}, <= {MAX_PIXELS} pixels)")
+    too_big = oversized_image(width, height, max_pixels)
+    if too_big:
+        raise ImageEncodingError(too_big)
     bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if bgr is None:
         raise ImageEncodingError(f"corrupt {codec} payload ({buf.size} bytes): OpenCV "

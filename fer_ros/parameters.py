@@ -128,6 +128,14 @@ def declare_parameters(node, specs: Sequence[ParamSpec]) -> dict[str, Any]:
     return values
 
 
+def undeclared_message(node_name: str, unknown: Sequence[str],
+                       specs: Sequence[ParamSpec]) -> str:
+    """What to answer a set request for undeclared parameters (rclpy's own answer names
+    none of them)."""
+    return (f"node '{node_name}' has no parameter {', '.join(repr(n) for n in unknown)} "
+            f"(its parameters: {', '.join(s.name for s in specs)})")
+
+
 class ParameterError(ValueError):
     """Raised at node start-up when the initial parameter values are invalid."""
 
@@ -198,8 +206,9 @@ def subscription_specs(default_reliability: str = "reliable", default_depth: int
                   "connect to reliable publishers; 'best_effort' connects to both.",
                   read_only=True, choices=RELIABILITY_CHOICES),
         ParamSpec("qos_depth", default_depth,
-                  "History depth (KEEP_LAST) of the input subscriptions. Kept small: the node "
-                  "always processes the newest message and drops stale ones.",
+                  "History depth (KEEP_LAST) of the input subscriptions. Kept small: a busy "
+                  "node then takes the newest messages; the older ones are overwritten "
+                  "(counted as dropped).",
                   read_only=True, min=1, max=100),
         ParamSpec("log_throttle_s", 5.0,
                   "Minimum seconds between two repeated warnings/errors of the same kind "

@@ -1,4 +1,9 @@
-"""pipeline: the four fer_ros nodes in one process, on one executor.
+"""pipeline: the four fer_ros nodes in one process, on one SingleThreadedExecutor.
+
+One thread runs every callback (as each node executable does for its one node, see
+fer_ros.nodes.spin_node): while the face_detector works on a frame the camera's timer waits,
+so a camera asked for more than the graph can do publishes slower and says so (its rate
+warning); the few frames still lost on the way are counted (``dropped``).
 
 The managed nodes (face_detector, emotion) are created with ``autostart`` off and brought to
 active here with explicit lifecycle transitions; a failed transition (e.g. a missing model)
@@ -20,7 +25,6 @@ rqt_image_view / other processes can subscribe while it runs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -30,23 +34,11 @@ from typing import Any, Iterable
 import rclpy
 from rclpy.parameter import Parameter
 
+from fer_ros.budget import limit_malloc_retention
 from fer_ros.dds import use_large_data_profile
 from fer_ros.nodes import quiet_interrupt, startup_error_types
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
-EXECUTORS = ("multi", "single")
-DEFAULT_EXECUTOR = os.environ.get("FER_ROS_PIPELINE_EXECUTOR", "single")
-
-
-def make_executor(kind: str, num_threads: int = 4, context=None):
-    """'multi': MultiThreadedExecutor(num_threads); 'single': SingleThreadedExecutor."""
-    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
-
-    if kind == "single":
-        return SingleThreadedExecutor(context=context)
-    if kind == "multi":
-        return MultiThreadedExecutor(num_threads=num_threads, context=context)
-    raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
 
 
 def default_params_file() -> Path | None:
@@ -145,6 +137,9 @@ class Pipeline:
         """True when every topic between the nodes has its subscribers connected.
 
         ``extra_subscribers`` adds outside subscribers to wait for, e.g. {"emotions": 1}.
+        Where the publisher is one of ours, its DDS matches count (the graph can list a
+        subscriber before the writer has matched it, and a sample published then is lost
+        before any sequence number is seen: uncounted), else the ROS graph's subscribers.
         """
         need: dict[str, int] = {}
         for topic, readers in (("image_raw", ("face_detector", "annotator")),
@@ -156,12 +151,17 @@ class Pipeline:
         if any_node is None:
             return True
         ns = any_node.get_namespace().rstrip("/")
-        return all(any_node.count_subscribers(f"{ns}/{topic}") >= n
-                   for topic, n in need.items() if n)
+        ours = {pub.topic_name: pub for node in self.nodes.values() for pub in node.publishers}
 
-    def spin(self, num_threads: int = 4, exit_on_end: bool = False, drain_s: float = 1.0,
+        def connected(topic: str) -> int:
+            pub = ours.get(f"{ns}/{topic}")
+            return pub.get_subscription_count() if pub is not None else \
+                any_node.count_subscribers(f"{ns}/{topic}")
+        return all(connected(topic) >= n for topic, n in need.items() if n)
+
+    def spin(self, exit_on_end: bool = False, drain_s: float = 1.0,
              wait_graph_s: float = 5.0, extra_subscribers: dict[str, int] | None = None,
-             extra_nodes=(), executor: str | None = None) -> None:
+             extra_nodes=()) -> None:
         """Spin in this thread until shutdown, stop(), or (exit_on_end) the source ended.
 
         The camera is only spun once the other nodes (and ``extra_subscribers``) are
@@ -169,9 +169,9 @@ class Pipeline:
         With ``exit_on_end`` it returns once the camera has finished and no node's counters
         changed for ``drain_s`` seconds.
         """
-        from rclpy.executors import ExternalShutdownException
+        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-        executor = make_executor(executor or DEFAULT_EXECUTOR, num_threads, self.context)
+        executor = SingleThreadedExecutor(context=self.context)
         for node in list(extra_nodes) + [n for k, n in self.nodes.items() if k != "camera"]:
             executor.add_node(node)
         camera_added = self.camera is None
@@ -197,9 +197,8 @@ class Pipeline:
         finally:
             executor.shutdown(timeout_sec=2.0)
 
-    def start(self, num_threads: int = 4, **spin_kwargs: Any) -> None:
-        """spin() in a background thread (for tests and the demo); stop() ends it."""
-        spin_kwargs["num_threads"] = num_threads
+    def start(self, **spin_kwargs: Any) -> None:
+        """spin() in a background thread (for tests); stop() ends it."""
         self._thread = threading.Thread(target=self.spin, kwargs=spin_kwargs, daemon=True)
         self._thread.start()
 
@@ -239,11 +238,18 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, help="camera publish rate (0 = the source's)")
     p.add_argument("--exit-on-end", action="store_true",
                    help="exit when the source has ended (needs --no-loop or max_frames)")
-    p.add_argument("--threads", type=int, default=4, help="executor threads (default 4)")
-    p.add_argument("--executor", choices=EXECUTORS, default=DEFAULT_EXECUTOR,
-                   help="'multi' (MultiThreadedExecutor, --threads threads) or 'single' "
-                        f"(SingleThreadedExecutor); default {DEFAULT_EXECUTOR}")
+    p.add_argument("--wait-for", action="append", default=[], metavar="TOPIC=N",
+                   type=_topic_count, help="start the camera once TOPIC (in the namespace) "
+                   "also has N outside subscribers, at most 5 s (repeatable; e.g. a "
+                   "measuring node that must see every frame)")
     return p
+
+
+def _topic_count(text: str) -> tuple[str, int]:
+    topic, _, n = text.partition("=")
+    if not topic or not n.isdigit():
+        raise argparse.ArgumentTypeError(f"expected TOPIC=N, got {text!r}")
+    return topic, int(n)
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -278,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     params_file = default_params_file() if args.params_file is None else (args.params_file
                                                                          or None)
     use_large_data_profile()
+    limit_malloc_retention()
     rclpy.init(args=["pipeline"])
     pipeline = None
     try:
@@ -287,8 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         except startup_error_types() as exc:
             rclpy.logging.get_logger("pipeline").fatal(f"cannot start: {exc}")
             return 1
-        pipeline.spin(num_threads=args.threads, exit_on_end=args.exit_on_end,
-                      executor=args.executor)
+        pipeline.spin(exit_on_end=args.exit_on_end, extra_subscribers=dict(args.wait_for))
         return 0
     except KeyboardInterrupt:
         return 0

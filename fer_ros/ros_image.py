@@ -23,6 +23,7 @@ import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
+from fer_ros.budget import oversized_image
 from fer_ros.image_encoding import (ImageEncodingError, bgr_to_image_fields,
                                     compressed_to_bgr, encode_jpeg, image_to_bgr)
 from fer_ros.parameters import ParamSpec
@@ -78,11 +79,15 @@ def _check_geometry(msg: Image) -> None:
             f"{msg.step * msg.height} bytes expected, message has {len(msg.data)}")
 
 
-def image_msg_to_bgr(msg: Image) -> np.ndarray:
+def image_msg_to_bgr(msg: Image, max_pixels: int = 0) -> np.ndarray:
     """Decode a sensor_msgs/Image to a (H, W, 3) uint8 BGR array.
 
-    Raises ImageEncodingError (ValueError) for any malformed or unsupported image.
+    Raises ImageEncodingError (ValueError) for any malformed or unsupported image, and for
+    one over ``max_pixels`` (0 = no budget), checked on width x height before any copy.
     """
+    too_big = oversized_image(msg.width, msg.height, max_pixels)
+    if too_big:
+        raise ImageEncodingError(too_big)
     if _BRIDGE is not None:
         _check_geometry(msg)
         try:
@@ -134,17 +139,18 @@ class ImageInput(NamedTuple):
     to_bgr: Callable[[Any], np.ndarray]          # message -> BGR, raises ImageEncodingError
 
 
-def image_input(transport: str) -> ImageInput:
-    """The subscription of an ``image_transport`` value ('raw' or 'compressed').
+def image_input(transport: str, max_pixels: int = 0) -> ImageInput:
+    """The subscription of an ``image_transport`` value ('raw' or 'compressed'); its
+    decoder refuses images over ``max_pixels`` (0 = no budget) before decoding them.
 
     Like image_transport, the suffix goes after the *resolved* (namespaced, remapped) image
     topic, so remapping ``image_raw`` also moves ``image_raw/compressed``.
     """
     if transport == "compressed":
         return ImageInput(CompressedImage, "/compressed",
-                          lambda msg: compressed_to_bgr(msg.format, msg.data))
+                          lambda msg: compressed_to_bgr(msg.format, msg.data, max_pixels))
     if transport == "raw":
-        return ImageInput(Image, "", image_msg_to_bgr)
+        return ImageInput(Image, "", lambda msg: image_msg_to_bgr(msg, max_pixels))
     raise ValueError(f"unknown image transport {transport!r}; one of "
                      f"{', '.join(IMAGE_TRANSPORTS)}")
 

@@ -49,10 +49,11 @@ def ros_context():
 
 @pytest.fixture
 def executor(ros_context):
-    """A MultiThreadedExecutor on ros_context; nodes added to it are destroyed afterwards."""
-    from rclpy.executors import MultiThreadedExecutor
+    """A SingleThreadedExecutor on ros_context, as every fer_ros executable spins; nodes
+    added to it are destroyed afterwards."""
+    from rclpy.executors import SingleThreadedExecutor
 
-    ex = MultiThreadedExecutor(num_threads=4, context=ros_context)
+    ex = SingleThreadedExecutor(context=ros_context)
     try:
         yield ex
     finally:

@@ -65,8 +65,7 @@ def test_detector_survives_bad_images_and_throttles_the_log(ros_context, executo
                                                                        sec=11))]
     for k, (what, msg) in enumerate(sequence, start=1):
         pub.publish(msg)
-        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k
-                          and not node.slot.busy and not node.slot.pending), what
+        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k), what
     assert spin_until(executor, lambda: len(faces.messages) >= 2)
 
     stats = node.stats()
@@ -83,33 +82,39 @@ def test_detector_survives_bad_images_and_throttles_the_log(ros_context, executo
 
 def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, helper_node,
                                                           astronaut_bgr):
-    """Frames arriving while the worker is busy replace each other: no queue builds up."""
+    """Frames arriving while the node is busy replace each other in its depth-1 input
+    history: no queue builds up, the newest frame is processed next, and the overwritten ones
+    are counted as dropped."""
+    from rclpy.duration import Duration
+
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
 
-    node = FaceDetectorNode(context=ros_context)
+    node = FaceDetectorNode(context=ros_context)      # qos_depth 1, the default
+    executor.add_node(node)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/faces") >= 1)
     frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
-    release = __import__("threading").Event()
     real = node._search.detector.detect
 
-    def slow_detect(bgr, **kwargs):
-        release.wait(10)
+    def busy_detect(bgr, **kwargs):
+        if node.stats()["received"] == 1:
+            # while frame 1 is being processed, frames 2..6 arrive (acknowledged = in the
+            # node's input history)
+            for sec in range(2, 7):
+                pub.publish(image(data=frame.tobytes(), sec=sec))
+            assert pub.wait_for_all_acked(Duration(seconds=10))
         return real(bgr, **kwargs)
 
-    node._search.detector.detect = slow_detect
-    node.slot.put(image(data=frame.tobytes(), sec=1))
-    # a worker busy on frame 1 (in a thread); offers 2..6 meanwhile must return at once
-    worker = __import__("threading").Thread(target=node.slot.process_pending,
-                                            args=(node._process,))
-    worker.start()
-    assert spin_until(executor, lambda: node.slot.busy, timeout=5)
-    for sec in range(2, 7):
-        node._on_image(image(data=frame.tobytes(), sec=sec))
-    release.set()
-    worker.join(10)
+    node._search.detector.detect = busy_detect
+    pub.publish(image(data=frame.tobytes(), sec=1))
+    assert spin_until(executor, lambda: len(faces.messages) >= 2, timeout=20)
+    spin_until(executor, lambda: False, timeout=0.5)    # anything else would arrive now
+    assert [m.header.stamp.sec for m in faces.messages] == [1, 6]   # 1, then the newest
     stats = node.stats()
-    assert stats["dropped"] == 4           # 2..5 never processed
-    assert stats["processed"] == 2         # 1 and the newest, 6
-    node.destroy_node()
+    assert stats["dropped"] == 4 and stats["dropped_measured"]      # 2..5 never processed
+    assert stats["processed"] == stats["received"] == 2
 
 
 # ---------------------------------------------------------------------------- emotion
@@ -147,8 +152,7 @@ def test_emotion_node_rejects_inconsistent_faces_messages(ros_context, executor,
                 faces_msg(5, crops=0, faces=0), faces_msg(6)]
     for k, msg in enumerate(sequence, start=1):
         pub.publish(msg)
-        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k
-                          and not node.slot.busy and not node.slot.pending)
+        assert spin_until(executor, lambda: node.stats().get("received", 0) >= k)
     assert spin_until(executor, lambda: len(out.messages) >= 3)
     assert node.stats()["rejected"] == 3
     assert [m.header.stamp.sec for m in out.messages] == [1, 5, 6]
@@ -228,7 +232,7 @@ def test_default_model_falls_back_to_float32(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------- camera
 def test_missing_source_fails_at_start_naming_it(ros_context, tmp_path):
-    from fer_ros.frame_sources import SourceError
+    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode
 
     with pytest.raises(SourceError, match="missing_clip.mp4"):
@@ -244,7 +248,7 @@ def test_camera_executable_reports_bad_source_without_traceback(tmp_path):
 
 
 def test_unreadable_video_ends_cleanly(ros_context, executor, tmp_path):
-    from fer_ros.frame_sources import SourceError
+    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode
 
     bad = tmp_path / "broken.avi"
@@ -262,9 +266,9 @@ def test_unreadable_video_ends_cleanly(ros_context, executor, tmp_path):
 
 # ---------------------------------------------------------------------------- annotator
 def test_frame_matcher_out_of_order_and_unmatched():
-    from fer_ros.nodes.annotator_node import FrameMatcher
+    from fer_ros.frame_matching import FrameMatcher
 
-    m = FrameMatcher(frame_capacity=3, result_capacity=2)
+    m = FrameMatcher(frame_budget_bytes=3, result_capacity=2, nbytes=lambda frame: 1)
     k = lambda s: (s, 0, "cam")  # noqa: E731
     assert m.add_result(k(1), "r1") is None           # result before its frame
     assert m.add_frame(k(1), "f1") == ("f1", "r1")
@@ -359,12 +363,12 @@ def test_bad_initial_parameter_fails_at_start(ros_context):
 
 def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, monkeypatch):
     """A live source that stops delivering is closed and reopened (no real device needed)."""
-    from fer_ros import frame_sources
+    from fer_ros import sources
     from fer_ros.nodes import camera_node
 
     opened = []
 
-    class FlakyDevice(frame_sources.FrameSource):
+    class FlakyDevice(sources.FrameSource):
         live, loopable = True, False
 
         def __init__(self):
@@ -386,7 +390,7 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
     def fake_open(spec, *args):
         attempts.append(spec)
         if len(attempts) == 2:            # the first reconnect attempt fails
-            raise frame_sources.SourceError("camera device 'fake': busy")
+            raise sources.SourceError("camera device 'fake': busy")
         return FlakyDevice()
 
     monkeypatch.setattr(camera_node, "open_source", fake_open)
@@ -404,7 +408,7 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
 def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node, tmp_path):
     from sensor_msgs.msg import CameraInfo
 
-    from fer_ros.frame_sources import SourceError
+    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode, load_camera_info
 
     sample = REPO / "fer_ros" / "data" / "sample_clip.mp4"
@@ -427,3 +431,202 @@ def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node,
     info = infos.messages[0]
     assert list(info.k) == [500, 0, 320, 0, 500, 240, 0, 0, 1]
     assert list(info.d)[0] == pytest.approx(0.1) and info.p[0] == 500
+
+
+# ---------------------------------------------------------------------------- budgets
+def test_frames_over_the_pixel_budget_are_rejected_before_any_copy(
+        ros_context, executor, helper_node, astronaut_bgr, capfd):
+    """face_detector and annotator refuse a frame on its width x height, with the reason."""
+    from fer_ros.nodes.annotator_node import AnnotatorNode
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+
+    budget = [Parameter("max_image_pixels", value=640 * 480)]
+    det = FaceDetectorNode(context=ros_context, parameter_overrides=budget)
+    ann = AnnotatorNode(context=ros_context, parameter_overrides=budget)
+    executor.add_node(det)
+    executor.add_node(ann)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 2
+                      and det.count_subscribers("/faces") >= 1)
+    frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
+    # one row too many: over the budget (the data is consistent, so only the size is wrong)
+    pub.publish(image(height=481, data=bytes(640 * 3 * 481), sec=1))
+    assert spin_until(executor, lambda: ann.stats().get("rejected", 0) == 1
+                      and det.stats().get("rejected", 0) == 1)
+    pub.publish(image(data=frame.tobytes(), sec=2))
+    assert spin_until(executor, lambda: len(faces.messages) >= 1
+                      and ann.stats().get("frames_received", 0) == 2)
+    assert [m.header.stamp.sec for m in faces.messages] == [2]
+    assert len(ann.matcher.frames) == 1                      # only the frame within budget
+    err = capfd.readouterr().err
+    assert "640x481 = 307840 pixels is over the max_image_pixels budget of 307200" in err
+
+
+def test_annotator_skips_only_the_face_with_an_out_of_range_box(ros_context, executor,
+                                                                 helper_node):
+    """A uint32 box coordinate >= 2**31 made cv2.rectangle raise and lost the whole frame."""
+    from fer_ros.msg import Emotion
+    from fer_ros.nodes.annotator_node import AnnotatorNode
+
+    node = AnnotatorNode(context=ros_context)
+    executor.add_node(node)
+    pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
+    emo_pub = helper_node.create_publisher(EmotionArray, "emotions", RELIABLE)
+    out = Collector(helper_node, Image, "image_annotated", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and emo_pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/image_annotated") >= 1)
+    result = EmotionArray()
+    result.header.stamp.sec, result.header.frame_id = 1, "cam"
+    for x, y, w, h in ((2**31 + 5, 10, 50, 50), (100, 100, 2**32 - 1, 2**32 - 1),
+                       (100, 100, 60, 60)):
+        face = Emotion()
+        face.box.x_offset, face.box.y_offset, face.box.width, face.box.height = x, y, w, h
+        face.label, face.confidence = "happy", 0.9
+        result.faces.append(face)
+    pub.publish(image(sec=1))                  # black 640x480
+    emo_pub.publish(result)
+    assert spin_until(executor, lambda: len(out.messages) >= 1)
+    stats = node.stats()
+    assert stats["faces_skipped"] == 1 and stats.get("failed", 0) == 0
+    drawn = np.frombuffer(bytes(out.messages[0].data), np.uint8).reshape(480, 640, 3)
+    assert drawn[130, 100].any()               # the in-range face's box (left edge) is drawn
+    assert drawn[300, 636:].any()              # the huge box is clipped to the image
+
+
+def test_emotion_node_caps_faces_and_handles_each_face_alone(ros_context, executor,
+                                                             helper_node, emotion_model,
+                                                             capfd):
+    from fer_ros.msg import FaceDetection
+    from fer_ros.nodes.emotion_node import EmotionNode
+    from fer_ros.ros_image import bgr_to_image_msg
+
+    node = EmotionNode(context=ros_context, parameter_overrides=[
+        Parameter("model_path", value=str(emotion_model)), Parameter("max_faces", value=4),
+        Parameter("max_image_pixels", value=100 * 100)])
+    executor.add_node(node)
+    pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
+    out = Collector(helper_node, EmotionArray, "emotions", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/emotions") >= 1)
+    msg = FaceDetectionArray()
+    msg.header.stamp.sec = 7
+    good = bgr_to_image_msg(np.full((40, 40, 3), 120, np.uint8))
+    crops = [good, image(encoding="nope", height=4, width=4, step=12, data=bytes(48)),
+             bgr_to_image_msg(np.zeros((101, 100, 3), np.uint8)), good, good, good]
+    for i, crop in enumerate(crops, start=1):
+        face = FaceDetection()
+        face.id = i
+        face.box.width = face.box.height = 40
+        face.score = float("nan") if i == 4 else 0.9
+        msg.faces.append(face)
+        msg.crops.append(crop)
+    pub.publish(msg)
+    assert spin_until(executor, lambda: len(out.messages) >= 1)
+    result = out.messages[0]
+    # faces 1..4 considered (max_faces), 2 (bad encoding) and 3 (over budget) skipped
+    assert [f.face_id for f in result.faces] == [1, 4]
+    assert result.faces[1].detection_score == 0.0
+    stats = node.stats()
+    assert stats["faces_over_limit"] == 2 and stats["faces_skipped"] == 2
+    assert stats["scores_clamped"] == 1 and stats.get("rejected", 0) == 0
+    err = capfd.readouterr().err
+    assert "classifying the first 4 (max_faces)" in err and "skipped 2 of 4 faces" in err
+
+
+def test_emotion_node_drops_a_message_over_its_frame_budget(ros_context, executor,
+                                                            helper_node, emotion_model):
+    """After a measured message, one that would take longer than frame_budget_ms is
+    dropped and counted instead of delaying the next ones."""
+    from fer_ros.msg import FaceDetection
+    from fer_ros.nodes.emotion_node import EmotionNode
+    from fer_ros.ros_image import bgr_to_image_msg
+
+    node = EmotionNode(context=ros_context, parameter_overrides=[
+        Parameter("model_path", value=str(emotion_model)), Parameter("max_faces", value=64),
+        Parameter("frame_budget_ms", value=1.0)])
+    executor.add_node(node)
+    pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
+    out = Collector(helper_node, EmotionArray, "emotions", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
+                      and node.count_subscribers("/emotions") >= 1)
+
+    def faces_msg(sec, n):
+        msg = FaceDetectionArray()
+        msg.header.stamp.sec = sec
+        for _ in range(n):
+            msg.faces.append(FaceDetection())
+            msg.crops.append(bgr_to_image_msg(np.full((120, 120, 3), 90, np.uint8)))
+        return msg
+
+    pub.publish(faces_msg(1, 1))               # measured: learns the time per face
+    assert spin_until(executor, lambda: len(out.messages) >= 1)
+    pub.publish(faces_msg(2, 64))              # 64 faces: far over 1 ms
+    assert spin_until(executor, lambda: node.stats().get("dropped_over_budget", 0) == 1)
+    pub.publish(faces_msg(3, 0))               # an empty message always fits
+    assert spin_until(executor, lambda: len(out.messages) >= 2)
+    assert [m.header.stamp.sec for m in out.messages] == [1, 3]
+
+
+def test_camera_skips_frames_over_the_pixel_budget(ros_context, executor, helper_node,
+                                                   tmp_path):
+    import cv2
+
+    from fer_ros.nodes.camera_node import CameraNode
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((48, 64, 3), 50, np.uint8))
+    cv2.imwrite(str(folder / "b.png"), np.full((480, 640, 3), 90, np.uint8))   # too big
+    cv2.imwrite(str(folder / "c.png"), np.full((48, 64, 3), 130, np.uint8))
+    images = Collector(helper_node, Image, "image_raw", RELIABLE)
+    cam = CameraNode(context=ros_context, parameter_overrides=[
+        Parameter("source", value=str(folder)), Parameter("loop", value=False),
+        Parameter("fps", value=50.0), Parameter("max_image_pixels", value=64 * 48)])
+    executor.add_node(cam)
+    assert spin_until(executor, cam.finished.is_set, timeout=10)
+    assert spin_until(executor, lambda: len(images.messages) >= 2)
+    assert [(m.width, m.height) for m in images.messages] == [(64, 48), (64, 48)]
+    assert cam.stats()["source_skipped"] == 1
+
+
+def test_all_unreadable_folder_fails_like_a_missing_source(ros_context, tmp_path):
+    from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.sources import SourceError
+
+    folder = tmp_path / "junk"
+    folder.mkdir()
+    for name in ("a.png", "b.jpg"):
+        (folder / name).write_bytes(b"not an image")
+    with pytest.raises(SourceError, match="none of its 2 image files can be decoded"):
+        CameraNode(context=ros_context, parameter_overrides=[
+            Parameter("source", value=str(folder)), Parameter("loop", value=True)])
+    proc = run_module("fer_ros.nodes.camera_node", "--ros-args", "-p", f"source:={folder}",
+                      "-p", "loop:=true")
+    assert proc.returncode == 1
+    assert "junk" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_setting_an_undeclared_parameter_names_it(ros_context, executor, helper_node):
+    """rclpy's own answer was 'Invalid access to undeclared parameter(s): []'."""
+    from rcl_interfaces.srv import SetParameters
+
+    from fer_ros.nodes.annotator_node import AnnotatorNode
+
+    node = AnnotatorNode(context=ros_context)
+    executor.add_node(node)
+    client = helper_node.create_client(SetParameters, "/annotator/set_parameters")
+    assert spin_until(executor, client.service_is_ready)
+    request = SetParameters.Request(parameters=[
+        Parameter("jpeg_qualty", value=50).to_parameter_msg()])
+    future = client.call_async(request)
+    assert spin_until(executor, future.done)
+    result = future.result().results[0]
+    assert not result.successful
+    assert "'jpeg_qualty'" in result.reason and "jpeg_quality" in result.reason
+    # a declared one still works through the same path
+    request = SetParameters.Request(parameters=[
+        Parameter("jpeg_quality", value=50).to_parameter_msg()])
+    future = client.call_async(request)
+    assert spin_until(executor, future.done) and future.result().results[0].successful

@@ -15,8 +15,8 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
 from conftest import Collector, spin_until
-from fer_ros.bag_source import BagSource, list_topics
-from fer_ros.frame_sources import SourceError, describe_spec, open_source
+from fer_ros.sources import SourceError, describe_spec, open_source
+from fer_ros.sources.bag import BagSource, list_topics
 from fer_ros.ros_image import bgr_to_image_msg, image_msg_to_bgr
 
 IMAGE_TOPIC = "/camera/image_raw"

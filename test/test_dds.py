@@ -20,7 +20,8 @@ def test_sets_the_package_profile_when_none_is_chosen():
     env = {}
     used = use_large_data_profile(env, SHIPPED_PROFILE)
     assert used == SHIPPED_PROFILE
-    assert env == {"FASTDDS_DEFAULT_PROFILES_FILE": str(SHIPPED_PROFILE)}
+    assert env == {"FASTDDS_DEFAULT_PROFILES_FILE": str(SHIPPED_PROFILE),
+                   "RMW_FASTRTPS_USE_QOS_FROM_XML": "1"}
 
 
 def test_finds_the_profile_in_the_share_directory():
@@ -114,3 +115,15 @@ def test_best_effort_vga_frames_arrive_between_processes():
     received = int(out.strip().splitlines()[-1])
     print(f"{received} of {frames} best-effort 640x480 frames received")
     assert received >= 0.95 * frames
+
+
+def test_the_profile_frees_sample_memory():
+    """DYNAMIC: a sample's buffer is freed once taken (PREALLOCATED_WITH_REALLOC, the rmw's
+    choice, keeps each history slot at the largest sample's size)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(SHIPPED_PROFILE).getroot()
+    for kind in ("data_writer", "data_reader"):
+        endpoint = root.find(f".//dds:{kind}[@is_default_profile='true']", NS)
+        assert endpoint is not None, kind
+        assert endpoint.findtext("dds:historyMemoryPolicy", namespaces=NS) == "DYNAMIC"

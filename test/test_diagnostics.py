@@ -8,8 +8,8 @@ import math
 import pytest
 
 from fer_ros.diagnostics import (ERROR, OK, WARN, DiagnosticsTracker, ProcessingTimes,
-                                 Thresholds, Window, check_thresholds, diagnostics_specs,
-                                 evaluate, percentile)
+                                 RateKeeping, Thresholds, Window, check_thresholds,
+                                 diagnostics_specs, evaluate, percentile)
 
 T = Thresholds(processing_time_warn_ms=50.0, processing_time_error_ms=200.0,
                min_input_rate_hz=0.0, stale_input_s=5.0)
@@ -138,6 +138,72 @@ def test_every_node_declares_and_checks_the_thresholds(module):
     problems = mod.check_params({"processing_time_warn_ms": 10.0,
                                  "processing_time_error_ms": 1.0})
     assert problems and "processing_time_error_ms" in problems[0]
+
+
+# ---------------------------------------------------------------------------- rate keeping
+def feed(rate, start, stop, period):
+    t = start
+    while t <= stop + 1e-9:
+        rate.published(t)
+        t += period
+
+
+def test_rate_keeping_ok_at_the_requested_rate_and_warns_below_it():
+    rate = RateKeeping(60.0, now=0.0, window_s=2.0, tolerance=0.1)
+    feed(rate, 0.0, 3.0, 1 / 60)
+    assert abs(rate.achieved_hz(3.0) - 60.0) < 0.5
+    assert rate.problem(3.0) is None
+    slow = RateKeeping(60.0, now=0.0, window_s=2.0, tolerance=0.1)
+    feed(slow, 0.0, 3.0, 1 / 39)
+    assert abs(slow.achieved_hz(3.0) - 39.0) < 0.5
+    assert slow.problem(3.0) == "publishing 39.0 frames/s, below the requested 60 (over 2 s)"
+    assert abs(slow.overall_hz() - 39.0) < 0.5 and slow.is_below(slow.overall_hz())
+
+
+def test_rate_keeping_tolerance_and_window():
+    rate = RateKeeping(30.0, now=0.0, window_s=2.0, tolerance=0.1)
+    feed(rate, 0.0, 4.0, 1 / 28)                 # 7 % below: within the tolerance
+    assert rate.problem(4.0) is None
+    assert RateKeeping(30.0, 0.0, window_s=2.0).window == 2.0
+    assert RateKeeping(2.0, 0.0, window_s=2.0).window == 10.0   # at least 20 periods
+
+
+def test_rate_keeping_judges_nothing_before_a_whole_window():
+    rate = RateKeeping(60.0, now=0.0, window_s=2.0)
+    feed(rate, 5.0, 6.0, 1 / 10)                 # first publish at 5 s (added late)
+    assert rate.achieved_hz(6.0) is None and rate.problem(6.0) is None
+    feed(rate, 6.1, 7.5, 1 / 10)
+    assert rate.problem(7.5) is not None
+
+
+def test_rate_keeping_sees_a_stall_and_forgets_on_restart():
+    rate = RateKeeping(30.0, now=0.0, window_s=2.0)
+    feed(rate, 0.0, 3.0, 1 / 30)
+    assert rate.problem(3.0) is None
+    assert rate.achieved_hz(6.0) == 0.0 and rate.problem(6.0) is not None   # nothing since 3 s
+    rate.restart(10.0, now=6.0)                  # a new fps
+    assert rate.requested_hz == 10.0 and rate.achieved_hz(6.5) is None
+    assert rate.overall_hz() is None
+
+
+def test_node_problems_join_the_level_only_while_input_is_expected():
+    camera_problem = [(WARN, "publishing 39.0 frames/s, below the requested 60 (over 2 s)")]
+    level, message = evaluate(window(), T, problems=camera_problem)
+    assert level == WARN and message == camera_problem[0][1]
+    assert evaluate(window([300.0]), T, problems=camera_problem)[0] == ERROR
+    assert evaluate(window(), T, problems=camera_problem, expects_input=False,
+                    idle_reason="finished") == (OK, "finished")
+
+
+def test_tracker_reports_unknown_drops_when_they_cannot_be_counted():
+    tr = DiagnosticsTracker()
+    tr.reset(0.0, {})
+    v = dict(tr.update(1.0, {"received": 5, "dropped": 0, "dropped_measured": False},
+                       [], T).values)
+    assert v["dropped_frames"] == "unknown" and v["dropped_frames_in_window"] == "unknown"
+    v = dict(tr.update(2.0, {"received": 9, "dropped": 2, "dropped_measured": True},
+                       [], T).values)
+    assert v["dropped_frames"] == "2" and v["dropped_frames_in_window"] == "2"
 
 
 # ---------------------------------------------------------------------------- graph

@@ -92,6 +92,20 @@ def test_card_must_exist_and_match_the_output(model_files, tmp_path):
         load_classifier(copy)
 
 
+def test_card_input_shape_must_match_the_model(model_files, tmp_path):
+    for source in model_files:
+        copy = tmp_path / ("shape" + source.suffix)
+        copy.write_bytes(source.read_bytes())
+        card_path_for(copy).write_text(json.dumps({"class_names": NAMES,
+                                                   "input": {"shape": [64, 64, 1]}}))
+        with pytest.raises(ModelLoadError, match=r"takes input of shape \[48, 48, 1\] but its "
+                           r"card .* says input.shape \[64, 64, 1\]"):
+            load_classifier(copy)
+        card_path_for(copy).write_text(json.dumps({"class_names": NAMES,
+                                                   "input": {"shape": [48, 48, 1]}}))
+        assert load_classifier(copy).input_shape == (48, 48, 1)
+
+
 def test_keras_models_load_in_safe_mode(tmp_path):
     """A .keras file holding a Lambda layer (arbitrary Python code) is refused."""
     inputs = keras.Input((48, 48, 1))
@@ -103,3 +117,15 @@ def test_keras_models_load_in_safe_mode(tmp_path):
     write_card(path)
     with pytest.raises(ModelLoadError, match="lambda.keras"):
         load_classifier(path)
+
+
+def test_large_tflite_batches_run_in_chunks_with_the_same_scores(model_files):
+    from fer_ros.emotion_classifier import MAX_BATCH
+
+    _, tflite_path = model_files
+    classifier = load_classifier(tflite_path)
+    batch = np.random.default_rng(1).uniform(0, 255, (2 * MAX_BATCH + 3, 48, 48, 1))
+    batch = batch.astype(np.float32)
+    single = np.concatenate([classifier.predict(batch[i:i + 1]) for i in range(len(batch))])
+    np.testing.assert_allclose(classifier.predict(batch), single, atol=1e-5)
+    assert classifier.runner.batch_size <= MAX_BATCH

@@ -4,9 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_ros.frame_sources import (DeviceSource, ImageFileSource, ImageFolderSource,
-                                   SourceError, VideoFileSource, describe_spec, open_source,
-                                   target_size, to_bgr8)
+from fer_ros.sources import SourceError, describe_spec, open_source
+from fer_ros.sources.base import target_size, to_bgr8
+from fer_ros.sources.capture import DeviceSource, VideoFileSource
+from fer_ros.sources.files import ImageFileSource, ImageFolderSource
 
 
 def numbered_frame(i, w=64, h=48):
@@ -143,3 +144,59 @@ def test_sample_clip_source():
         frame = src.read()
         assert frame is not None and frame.ndim == 3 and frame.shape[2] == 3
         assert src.native_fps is None or src.native_fps > 0
+
+
+def damaged_video(path):
+    """An MPEG-4 clip with zeroed stretches: FFmpeg logs decoding errors reading it."""
+    rng = np.random.default_rng(0)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15.0, (160, 120))
+    assert writer.isOpened()
+    for _ in range(30):
+        writer.write(rng.integers(0, 255, (120, 160, 3), np.uint8))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    for offset in range(3000, len(data) - 1000, 4000):
+        data[offset:offset + 200] = bytes(200)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_looping_damaged_video_logs_ffmpeg_errors_only_on_its_first_pass(tmp_path, capfd,
+                                                                            monkeypatch):
+    from fer_ros.sources.capture import _opencv_libavutil
+
+    monkeypatch.delenv("OPENCV_FFMPEG_LOGLEVEL", raising=False)
+    libavutil = _opencv_libavutil()
+    if libavutil is None:
+        pytest.skip("no libavutil loaded by OpenCV (not its FFmpeg backend)")
+    libavutil.av_log_set_level(16)            # AV_LOG_ERROR, OpenCV's default
+    src = VideoFileSource(damaged_video(tmp_path / "damaged.mp4"))
+    capfd.readouterr()
+    for _ in range(3):                        # the first pass, then two loops
+        while src.read() is not None:
+            pass
+        src.reopen()
+    first_pass = capfd.readouterr().err
+    for _ in range(3):
+        while src.read() is not None:
+            pass
+        src.reopen()
+    assert capfd.readouterr().err == ""
+    src.close()
+    assert "mpeg4" in first_pass, first_pass  # FFmpeg's own lines, on the first pass
+
+
+def test_frames_over_the_pixel_budget_are_skipped(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((20, 20, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "b.png"), np.zeros((40, 40, 3), np.uint8))
+    src = open_source(str(tmp_path), max_pixels=400)
+    assert src.read().shape == (20, 20, 3) and src.read() is None
+    assert "40x40 = 1600 pixels" in src.skipped[0]
+    with pytest.raises(SourceError, match="max_image_pixels"):
+        open_source(str(tmp_path / "b.png"), max_pixels=400)
+
+
+def test_a_folder_of_undecodable_files_fails_to_open(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"junk")
+    with pytest.raises(SourceError, match="none of its 1 image files can be decoded"):
+        open_source(str(tmp_path))

@@ -1,6 +1,6 @@
 """End to end on a real rclpy graph: camera -> face_detector -> emotion -> annotator.
 
-All nodes run in one MultiThreadedExecutor inside the test process (ROS_DOMAIN_ID is random
+All nodes run in one SingleThreadedExecutor inside the test process (ROS_DOMAIN_ID is random
 per session, see conftest.py). Frames with faces at known positions go in; the test checks
 what comes out on faces, emotions, image_annotated(/compressed) and camera_info.
 """
@@ -211,6 +211,7 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
                                                      emotion_model):
     """The single-process Pipeline on the first seconds of the built-in clip."""
     from fer_ros import sample_clip
+    from fer_ros.message_loss import account_frames
     from fer_ros.pipeline import Pipeline, default_params_file
 
     if not sample_clip.sample_clip_path().is_file():
@@ -224,13 +225,16 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
         "emotion": {"model_path": str(emotion_model)}}, context=ros_context)
     try:
         # the helper node is spun by the test's executor, the pipeline by its own
-        pipeline.start(num_threads=3, extra_subscribers={"emotions": 1, "image_raw": 1})
+        pipeline.start(extra_subscribers={"emotions": 1, "image_raw": 1})
         ok = spin_until(executor, lambda: pipeline.camera.finished.is_set()
                         and len(annotated.messages) >= len(emotions.messages) >=
                         pipeline.nodes["face_detector"].stats().get("processed", 0) > 0,
                         timeout=60.0)
         spin_until(executor, lambda: False, timeout=0.5)
         assert ok, pipeline.stats()
+        # every frame without an answer is counted by a node (none lost before the first)
+        account = account_frames(n, len(emotions.messages), pipeline.stats())
+        assert account.measured and account.accounted == account.dropped, account
     finally:
         pipeline.destroy()
     assert len(images.messages) == n

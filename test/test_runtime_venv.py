@@ -23,7 +23,7 @@ IN_RUNTIME_VENV = os.environ.get("FER_ROS_RUNTIME_VENV", "") == "1"
 TRAINING_ONLY = ("tensorflow", "keras", "skimage", "matplotlib", "psutil")
 NODE_MODULES = ("fer_ros.nodes.camera_node", "fer_ros.nodes.face_detector_node",
                 "fer_ros.nodes.emotion_node", "fer_ros.nodes.annotator_node",
-                "fer_ros.pipeline", "fer_ros.demo", "fer_ros.bag_source")
+                "fer_ros.pipeline", "fer_ros.demo", "fer_ros.sources.bag")
 
 
 @pytest.mark.skipif(not IN_RUNTIME_VENV,

@@ -12,10 +12,18 @@ annotator          annotator_node.AnnotatorNode              image_raw + emotion
 
 This module holds what the nodes share: :class:`FerNodeMixin` (parameter declaration from a
 ``ParamSpec`` table, pure validation wired to the set-parameters callback, counters,
-throttled error logging, processing times and the /diagnostics publisher), the bases
-:class:`FerNode` (camera, annotator) and :class:`FerLifecycleNode` (face_detector, emotion:
-managed nodes, see docs/NODES.md) and :func:`run_node` (the ``main()`` of every
-executable: clean start-up errors without a traceback, MultiThreadedExecutor, Ctrl-C).
+throttled error logging, processing times, the /diagnostics publisher and the frame input
+whose lost messages are counted), the bases :class:`FerNode` (camera, annotator) and
+:class:`FerLifecycleNode` (face_detector, emotion: managed nodes, see docs/NODES.md) and
+:func:`run_node` (the ``main()`` of every executable: clean start-up errors without a
+traceback, a SingleThreadedExecutor, Ctrl-C).
+
+Concurrency: one thread per process runs every callback (:func:`spin_node`, and
+``fer_ros.pipeline`` for the four nodes in one process), so a callback never overlaps
+another one of the same node. A node busy with a frame leaves the next ones in its input's
+KEEP_LAST history (depth 1 for the face_detector: only the newest frame waits); the ones
+overwritten there never reach the node and are counted as ``dropped`` from the gaps in the
+publisher's sequence numbers (:mod:`fer_ros.message_loss`).
 
 Every node exposes ``stats() -> dict`` (counters), which the /diagnostics publisher reads.
 """
@@ -33,10 +41,12 @@ import rclpy
 from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 
+from fer_ros.budget import limit_malloc_retention
 from fer_ros.dds import use_large_data_profile
 from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
-from fer_ros.frame_slot import FrameSlot
-from fer_ros.parameters import ParameterError, ParamSpec, install_validation, make_qos
+from fer_ros.message_loss import MessageLoss
+from fer_ros.parameters import (ParameterError, ParamSpec, install_validation, make_qos,
+                                undeclared_message)
 
 #: executable name -> (module, class, default node name)
 NODE_CLASSES = {
@@ -57,7 +67,7 @@ def startup_error_types() -> tuple[type[BaseException], ...]:
 
     types: list[type[BaseException]] = [StartupError, ParameterError, ParameterException,
                                         NameValidationException]
-    for module, name in (("fer_ros.frame_sources", "SourceError"),
+    for module, name in (("fer_ros.sources", "SourceError"),
                          ("fer_ros.emotion_classifier", "ModelLoadError"),
                          ("fer_ros.face_detection", "FaceDetectorError")):
         try:
@@ -85,6 +95,7 @@ class FerNodeMixin:
 
     def __init__(self, node_name: str, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)  # type: ignore[call-arg]
+        # stats() is also read from other threads (tests, the pipeline's caller)
         self._counter_lock = threading.Lock()
         self._counters: dict[str, int] = {}
         self._stats_timer = None
@@ -92,6 +103,7 @@ class FerNodeMixin:
         self._diag_tracker = DiagnosticsTracker(self.DIAG_INPUT, self.DIAG_OUTPUT,
                                                 self.DIAG_FACES, self.DIAG_DROPPED)
         self._diag_lock = threading.Lock()
+        self._frame_loss: MessageLoss | None = None   # set by create_frame_subscription()
         self._diag_pub = None
         self._diag_timer = None
 
@@ -110,17 +122,26 @@ class FerNodeMixin:
         diag_period = float(values.get("diagnostics_period_s", 0.0))
         if diag_period > 0:
             from diagnostic_msgs.msg import DiagnosticArray
-            from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 
             self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-            self._diag_timer = self.create_timer(
-                diag_period, self._publish_diagnostics,
-                callback_group=MutuallyExclusiveCallbackGroup())
+            self._diag_timer = self.create_timer(diag_period, self._publish_diagnostics)
             self._diag_tracker.reset(time.monotonic(), {})   # counters start at 0
         return values
 
     def param(self, name: str) -> Any:
         return self.get_parameter(name).value
+
+    def set_parameters_atomically(self, parameter_list):  # type: ignore[override]
+        """rclpy's own, except that setting an undeclared parameter names it (rclpy's
+        message lists none: ``Invalid access to undeclared parameter(s): []``)."""
+        from rclpy.exceptions import ParameterNotDeclaredException
+
+        unknown = [p.name for p in parameter_list if not self.has_parameter(p.name)]
+        if unknown:
+            error = ParameterNotDeclaredException(unknown)
+            error.args = (undeclared_message(self.get_name(), unknown, self.PARAMS),)
+            raise error
+        return super().set_parameters_atomically(parameter_list)  # type: ignore[misc]
 
     # -- counters ------------------------------------------------------------------------
     def count(self, name: str, n: int = 1) -> None:
@@ -128,8 +149,37 @@ class FerNodeMixin:
             self._counters[name] = self._counters.get(name, 0) + n
 
     def stats(self) -> dict[str, Any]:
+        """The counters; with a frame subscription also ``dropped`` (its messages lost
+        before the node took them) and ``dropped_measured`` (False: ``dropped`` is unknown,
+        see :mod:`fer_ros.message_loss`)."""
         with self._counter_lock:
-            return dict(self._counters)
+            out: dict[str, Any] = dict(self._counters)
+            if self._frame_loss is not None:
+                out["dropped"] = self._frame_loss.lost
+                out["dropped_measured"] = self._frame_loss.measured
+            return out
+
+    # -- the frame input -------------------------------------------------------------------
+    def create_frame_subscription(self, msg_type: Any, topic: str,
+                                  callback: Callable[[Any], None], qos: Any):
+        """Subscribe to the node's frame input; messages its publishers sent that never
+        reached ``callback`` are counted (``stats()["dropped"]``), from the start of this
+        subscription on."""
+        loss = self._frame_loss = self._frame_loss or MessageLoss()
+        with self._counter_lock:
+            loss.restart()
+        if not message_info_supported():
+            loss.not_measurable()
+            return self.create_subscription(msg_type, topic, callback, qos)
+
+        def with_info(msg: Any, info: dict) -> None:
+            gid = info.get("publisher_gid") or {}
+            with self._counter_lock:
+                loss.observe(bytes(gid.get("data", b"")),
+                             info.get("publication_sequence_number"))
+            callback(msg)
+
+        return self.create_subscription(msg_type, topic, with_info, qos)
 
     def _log_stats(self) -> None:
         self.get_logger().info("stats: " + ", ".join(f"{k}={v}" for k, v in
@@ -179,6 +229,11 @@ class FerNodeMixin:
         """(True, "") when the node should be receiving input now, else (False, why)."""
         return True, ""
 
+    def diagnostics_problems(self) -> list[tuple[int, str]]:
+        """Node-specific (level, message) problems of this window (e.g. a camera below its
+        rate); the common ones come from :func:`fer_ros.diagnostics.evaluate`."""
+        return []
+
     def diagnostics_report(self, now: float | None = None) -> Report:
         """One diagnostics window: the report since the previous call (pure computation in
         :mod:`fer_ros.diagnostics`)."""
@@ -190,7 +245,8 @@ class FerNodeMixin:
         with self._diag_lock:
             return self._diag_tracker.update(
                 now, self.stats(), self.processing_times.drain(), thresholds,
-                expects_input=expects, idle_reason=reason, extra=self.diagnostics_values())
+                expects_input=expects, idle_reason=reason, extra=self.diagnostics_values(),
+                problems=self.diagnostics_problems())
 
     def diagnostics_restart(self) -> None:
         """Start a fresh diagnostics window (rates, staleness) now."""
@@ -227,19 +283,20 @@ class TransitionFailed(StartupError):
 class FerLifecycleNode(FerNodeMixin, LifecycleNode):
     """Base class of the managed nodes (face_detector, emotion).
 
-    Subclasses process input through ``self.slot`` (a FrameSlot) and implement ``_lc_configure()`` (load the model, create the lifecycle publisher ``_pub``),
-    ``_lc_activate()`` (create the subscription ``_sub``) and ``_lc_cleanup()`` (release the
-    model; call ``_release_publisher()``); each raises on failure. ``_lc_deactivate()``
-    destroys the subscription and lets the frame in progress finish. The
-    transition callbacks here turn an exception into FAILURE with one clear log line and
-    keep the error for :meth:`bring_up`. With the read-only ``autostart`` parameter (default
-    true) the constructor brings the node to active itself.
+    Subclasses implement ``_lc_configure()`` (load the model, create the lifecycle publisher
+    ``_pub``), ``_lc_activate()`` (create the subscription ``_sub`` with
+    :meth:`_subscribe_input`) and ``_lc_cleanup()`` (release the model; call
+    ``_release_publisher()``); each raises on failure. ``_lc_deactivate()`` destroys the
+    subscription (no frame is in progress then: transitions run on the node's one executor
+    thread, between callbacks). The transition callbacks here turn an exception into
+    FAILURE with one clear log line and keep the error for :meth:`bring_up`. With the
+    read-only ``autostart`` parameter (default true) the constructor brings the node to
+    active itself.
     """
 
     def __init__(self, node_name: str, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self.transition_error: BaseException | None = None
-        self.slot: FrameSlot = FrameSlot()
         self._pub = None
         self._sub = None
 
@@ -252,21 +309,13 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
         if self._sub is not None:
             self.destroy_subscription(self._sub)
             self._sub = None
-        # let a message being processed finish, forget the waiting one
-        deadline = time.monotonic() + 5.0
-        while self.slot.busy and time.monotonic() < deadline:
-            time.sleep(0.002)
-        self.slot.take()
 
     def _subscribe_input(self, msg_type: Any, topic: str, callback: Callable[[Any], None]):
-        """Create ``self._sub`` on the input topic with the node's reliability/qos_depth,
-        in a reentrant group (the frame slot decides what is processed)."""
-        from rclpy.callback_groups import ReentrantCallbackGroup
-
-        self._sub = self.create_subscription(
+        """Create ``self._sub``, the frame subscription on the input topic with the node's
+        reliability/qos_depth."""
+        self._sub = self.create_frame_subscription(
             msg_type, topic, callback,
-            make_qos(self.param("reliability"), self.param("qos_depth")),
-            callback_group=ReentrantCallbackGroup())
+            make_qos(self.param("reliability"), self.param("qos_depth")))
         return self._sub
 
     def _release_publisher(self) -> None:
@@ -275,11 +324,6 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
             self._pub = None
 
     def _lc_cleanup(self) -> None: ...
-
-    def stats(self) -> dict[str, Any]:
-        out = super().stats()
-        out["dropped"] = self.slot.stats()["dropped"]
-        return out
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -386,6 +430,14 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
         super().destroy_node()
 
 
+def message_info_supported() -> bool:
+    """Whether this rclpy passes MessageInfo (with sequence numbers) to a subscription
+    callback that takes two arguments: Iron and later, not Humble."""
+    from rclpy.subscription import Subscription
+
+    return hasattr(Subscription, "CallbackType")
+
+
 def init_or_destroy(node: Node, init: Callable[[], None]) -> None:
     """Run the rest of a node's constructor; destroy the half-built node if it raises."""
     try:
@@ -412,8 +464,8 @@ def spin_node(node: Node) -> None:
 
     Not the MultiThreadedExecutor: in this rclpy its spinning thread re-submits entities that
     are still waiting for a worker, busy-loops holding the GIL and starves the callbacks
-    (measured on the demo: 1.8 instead of 15 results/s). The latest-frame slots keep a
-    single thread from queuing work.
+    (measured on the demo: 1.8 instead of 15 results/s). Shallow KEEP_LAST input histories
+    keep the one thread from queuing work.
     """
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
@@ -432,6 +484,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None,
              name: str = "fer_ros") -> int:
     """``main()`` body shared by the single-node executables. Returns the exit code."""
     use_large_data_profile()
+    limit_malloc_retention()
     rclpy.init(args=sys.argv if args is None else args)
     node = None
     try:

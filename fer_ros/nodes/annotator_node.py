@@ -12,6 +12,10 @@ as soon as its (empty) result arrives.
 Nothing is drawn, encoded or published while neither output has a subscriber (counted as
 ``skipped_no_subscribers``), and each output is only built when it has one.
 
+``dropped`` counts the camera's frames that got no annotated image here: lost before the
+node took them (gaps in the camera's sequence numbers, see fer_ros.nodes) or evicted without
+a result (``frames_unmatched``).
+
 Outputs are RELIABLE (they serve reliable and best-effort subscribers, e.g. rqt_image_view):
   image_annotated             sensor_msgs/Image, bgr8, header of the source frame
   image_annotated/compressed  sensor_msgs/CompressedImage, JPEG ("bgr8; jpeg compressed bgr8")
@@ -19,15 +23,14 @@ Outputs are RELIABLE (they serve reliable and best-effort subscribers, e.g. rqt_
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import CompressedImage, Image
 
+from fer_ros.budget import max_image_pixels_spec, oversized_image
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.drawing import AnnotatedFace, draw_faces
+from fer_ros.drawing import AnnotatedFace, draw_faces_counted
+from fer_ros.frame_matching import FrameMatcher, header_key
 from fer_ros.msg import EmotionArray
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
@@ -43,8 +46,10 @@ SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
               "emotions": "fer_ros/msg/EmotionArray"}
 
 PARAMS = (
-    ParamSpec("frame_buffer_size", 30, "Recent frames kept while waiting for their emotions "
-              "(the oldest is dropped first).", read_only=True, min=1, max=1000),
+    ParamSpec("frame_buffer_bytes", 128 * 2**20, "Bytes of recent frames kept while "
+              "waiting for their emotions (at least the newest frame); when over, frames are "
+              "thinned evenly over time (fer_ros.frame_matching).", read_only=True,
+              min=1, max=2**40),
     ParamSpec("result_buffer_size", 30, "Emotion results kept while waiting for their frame "
               "(when a result arrives before its image).", read_only=True, min=1, max=1000),
     ParamSpec("publish_compressed", True, "Also publish image_annotated/compressed (JPEG).",
@@ -54,17 +59,13 @@ PARAMS = (
     ParamSpec("output_qos_depth", 2, "History depth of the (reliable) outputs.",
               read_only=True, min=1, max=100),
     IMAGE_TRANSPORT_PARAM,
+    max_image_pixels_spec("image_raw frames"),
 ) + subscription_specs(default_depth=5) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the annotator parameters (complete or partial set)."""
     return check_values(PARAMS, values) + check_thresholds(values)
-
-
-def header_key(header) -> tuple[int, int, str]:
-    """What identifies a frame across topics: its capture stamp and frame_id."""
-    return (int(header.stamp.sec), int(header.stamp.nanosec), str(header.frame_id))
 
 
 def annotated_faces(emotions: EmotionArray) -> list[AnnotatedFace]:
@@ -75,54 +76,11 @@ def annotated_faces(emotions: EmotionArray) -> list[AnnotatedFace]:
             for f in emotions.faces]
 
 
-class FrameMatcher:
-    """Bounded stamp-keyed buffers pairing frames with their results (ROS-free logic).
-
-    ``add_frame`` / ``add_result`` return the (frame, result) pair once both halves are
-    there, else None. Frames older than a matched one are dropped: their results will not
-    come any more (results arrive in stamp order).
-    """
-
-    def __init__(self, frame_capacity: int, result_capacity: int) -> None:
-        self.frames: OrderedDict = OrderedDict()
-        self.results: OrderedDict = OrderedDict()
-        self.frame_capacity = frame_capacity
-        self.result_capacity = result_capacity
-        self.frames_evicted = 0     # frames dropped without a result
-        self.results_evicted = 0    # results dropped without a frame
-        self._lock = threading.Lock()
-
-    def add_frame(self, key, frame):
-        with self._lock:
-            if key in self.results:
-                return frame, self.results.pop(key)
-            self.frames[key] = frame
-            while len(self.frames) > self.frame_capacity:
-                self.frames.popitem(last=False)
-                self.frames_evicted += 1
-            return None
-
-    def add_result(self, key, result):
-        with self._lock:
-            if key in self.frames:
-                frame = self.frames.pop(key)
-                # frames captured before this one will not get a result any more
-                for old in [k for k in self.frames if k[:2] < key[:2] and k[2] == key[2]]:
-                    del self.frames[old]
-                    self.frames_evicted += 1
-                return frame, result
-            self.results[key] = result
-            while len(self.results) > self.result_capacity:
-                self.results.popitem(last=False)
-                self.results_evicted += 1
-            return None
-
-
 class AnnotatorNode(FerNode):
     PARAMS = PARAMS
     DIAG_INPUT = "frames_received"
     DIAG_OUTPUT = "published"
-    DIAG_DROPPED = "frames_unmatched"
+    DIAG_DROPPED = "dropped"
 
     def __init__(self, node_name: str = "annotator", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
@@ -131,7 +89,7 @@ class AnnotatorNode(FerNode):
 
     def _setup(self) -> None:
         values = self._declare_params(check_params)
-        self.matcher = FrameMatcher(values["frame_buffer_size"], values["result_buffer_size"])
+        self.matcher = FrameMatcher(values["frame_buffer_bytes"], values["result_buffer_size"])
         out_qos = make_qos("reliable", values["output_qos_depth"])
         self._image_pub = self.create_publisher(Image, "image_annotated", out_qos)
         self._jpeg_pub = (self.create_publisher(CompressedImage, "image_annotated/compressed",
@@ -139,15 +97,14 @@ class AnnotatorNode(FerNode):
                                                          values["output_qos_depth"]))
                           if values["publish_compressed"] else None)
         in_qos = make_qos(values["reliability"], values["qos_depth"])
-        group = MutuallyExclusiveCallbackGroup()
-        image = image_input(values["image_transport"])
+        image = image_input(values["image_transport"], values["max_image_pixels"])
         self._to_bgr = image.to_bgr
-        self._image_sub = self.create_subscription(
+        self._image_sub = self.create_frame_subscription(
             image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
-            self._on_image, in_qos, callback_group=group)
+            self._on_image, in_qos)
         self._emotion_sub = self.create_subscription(
             EmotionArray, "emotions", self._on_emotions,
-            make_qos(values["reliability"], values["qos_depth"]), callback_group=group)
+            make_qos(values["reliability"], values["qos_depth"]))
         self.get_logger().info(
             f"drawing {self._emotion_sub.topic_name} on {self._image_sub.topic_name} -> "
             f"{self._image_pub.topic_name}"
@@ -155,6 +112,13 @@ class AnnotatorNode(FerNode):
 
     def _on_image(self, msg: Any) -> None:
         self.count("frames_received")
+        # a raw frame is refused before it is buffered; a compressed one is small until
+        # decoded, and its decoder refuses it then
+        too_big = isinstance(msg, Image) and oversized_image(
+            msg.width, msg.height, self.param("max_image_pixels"))
+        if too_big:
+            self.reject(describe_image(msg), too_big)
+            return
         pair = self.matcher.add_frame(header_key(msg.header), msg)
         if pair is not None:
             self._output(pair)
@@ -181,7 +145,9 @@ class AnnotatorNode(FerNode):
             self.reject(describe_image(frame), str(exc))
             return
         try:
-            out = draw_faces(bgr, annotated_faces(emotions))
+            out, skipped = draw_faces_counted(bgr, annotated_faces(emotions))
+            if skipped:
+                self.count("faces_skipped", skipped)
             if self._image_pub.get_subscription_count() > 0:
                 self._image_pub.publish(bgr_to_image_msg(out, frame.header))
             if self._jpeg_pub is not None and self._jpeg_pub.get_subscription_count() > 0:
@@ -195,6 +161,7 @@ class AnnotatorNode(FerNode):
     def stats(self) -> dict[str, Any]:
         out = super().stats()
         out["frames_unmatched"] = self.matcher.frames_evicted
+        out["dropped"] += self.matcher.frames_evicted
         out["results_unmatched"] = self.matcher.results_evicted
         return out
 

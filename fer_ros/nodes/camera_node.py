@@ -6,10 +6,15 @@ Topics (relative, so a namespace or remapping applies):
   image_raw/compressed  sensor_msgs/CompressedImage, JPEG (if publish_compressed; encoded
                 only while it has subscribers; image_transport's "compressed" naming)
 
-Sources: see :mod:`fer_ros.frame_sources` (``sample`` = the built-in clip, a V4L2 device, a
+Sources: see :mod:`fer_ros.sources` (``sample`` = the built-in clip, a V4L2 device, a
 video / image file, a folder of images or a recorded rosbag2 bag). When a finite source
 ends the node rewinds it (``loop: true``) or logs that it ended and stops publishing; a
 camera device that stops delivering is reopened every ``reopen_delay_s`` seconds.
+
+When the node cannot keep the requested rate (a slow source, or a busy executor thread
+that fires the timer late), it says so: a throttled warning and a WARN diagnostics status
+with the achieved rate (rule: :class:`fer_ros.diagnostics.RateKeeping`, over
+``rate_window_s`` with ``rate_tolerance``).
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.frame_sources import FrameSource, SourceError, describe_spec, open_source
+from fer_ros.budget import max_image_pixels_spec
+from fer_ros.diagnostics import WARN, RateKeeping, check_thresholds, diagnostics_specs
+from fer_ros.sources import FrameSource, SourceError, open_source
 from fer_ros.nodes import FerNode, init_or_destroy, run_node
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
 from fer_ros.ros_image import bgr_to_compressed_msg, bgr_to_image_msg
@@ -50,6 +55,12 @@ PARAMS = (
               read_only=True, min=0, max=8192),
     ParamSpec("fps", 0.0, "Publish rate in frames/s; 0 = the source's own rate (30 when it "
               "has none, e.g. images).", min=0.0, max=1000.0),
+    ParamSpec("rate_tolerance", 0.1, "Warn (log, throttled, and a WARN diagnostics status) "
+              "when the rate achieved over rate_window_s is below the requested one by more "
+              "than this fraction.", read_only=True, min=0.0, max=0.99),
+    ParamSpec("rate_window_s", 2.0, "Window over which the achieved publish rate is "
+              "measured (at least 20 requested periods).", read_only=True,
+              min=0.1, max=3600.0),
     ParamSpec("frame_id", "camera", "frame_id of the published headers."),
     ParamSpec("camera_name", "camera", "Camera name (a calibration file for another "
               "camera_name is reported).", read_only=True),
@@ -82,6 +93,8 @@ PARAMS = (
               read_only=True, min=0.0, max=3600.0),
     ParamSpec("log_throttle_s", 5.0, "Minimum seconds between repeated warnings.",
               read_only=True, min=0.0, max=3600.0),
+    max_image_pixels_spec("source frames (larger ones are skipped, an image file that "
+                          "large fails to open)"),
 ) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
 
 
@@ -173,7 +186,8 @@ class CameraNode(FerNode):
         self._reopen_at = 0.0
         self._wait_started = time.monotonic()
         self._waiting = values["wait_for_subscribers"] > 0
-        self._group = MutuallyExclusiveCallbackGroup()
+        self.rate_keeping = RateKeeping(self.publish_rate(), time.monotonic(),
+                                        values["rate_window_s"], values["rate_tolerance"])
         self._start_timer()
         self.get_logger().info(
             f"publishing {self._source.description} on {self._image_pub.topic_name} at "
@@ -190,8 +204,8 @@ class CameraNode(FerNode):
     def _start_timer(self) -> None:
         if self._timer is not None:
             self.destroy_timer(self._timer)
-        self._timer = self.create_timer(1.0 / self.publish_rate(), self._tick,
-                                        callback_group=self._group)
+        self._timer = self.create_timer(1.0 / self.publish_rate(), self._tick)
+        self.rate_keeping.restart(self.publish_rate(), time.monotonic())
 
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
         if "fps" in changed and not self.finished.is_set():
@@ -219,6 +233,7 @@ class CameraNode(FerNode):
                 self.get_logger().warning(f"only {have} of {needed} subscribers after "
                                           f"{waited:.1f} s; starting anyway")
             self._waiting = False
+            self.rate_keeping.restart(self.publish_rate(), time.monotonic())
         if self._source is None and not self._try_reopen_device():
             return
         t0 = time.perf_counter()
@@ -244,7 +259,7 @@ class CameraNode(FerNode):
             return
         self.count("source_skipped", len(skipped) - self._skipped_seen)
         self._skipped_seen = len(skipped)
-        self.get_logger().warning(f"{self._source.description}: skipped an undecodable frame "
+        self.get_logger().warning(f"{self._source.description}: skipped a frame "
                                   f"({skipped[-1]}); {len(skipped)} so far",
                                   throttle_duration_sec=max(self.log_throttle_s, 0.001))
 
@@ -260,6 +275,12 @@ class CameraNode(FerNode):
             self._info_pub.publish(self._camera_info(msg))
         self._published += 1
         self.count("published")
+        now = time.monotonic()
+        self.rate_keeping.published(now)
+        problem = self.rate_keeping.problem(now)
+        if problem:
+            self.get_logger().warning(problem,
+                                      throttle_duration_sec=max(self.log_throttle_s, 0.001))
 
     def _camera_info(self, image: Image) -> CameraInfo:
         info = CameraInfo()
@@ -322,7 +343,8 @@ class CameraNode(FerNode):
     def _open_source(self) -> FrameSource:
         """Open ``source`` with the current width/height/fps/bag_topic parameters."""
         return open_source(self._spec, int(self.param("width")), int(self.param("height")),
-                           float(self.param("fps")), self.param("bag_topic"))
+                           float(self.param("fps")), self.param("bag_topic"),
+                           int(self.param("max_image_pixels")))
 
     def _try_reopen_device(self) -> bool:
         if time.monotonic() < self._reopen_at:
@@ -336,6 +358,7 @@ class CameraNode(FerNode):
             return False
         self.count("reopened")
         self._pass_frames = 0
+        self.rate_keeping.restart(self.publish_rate(), time.monotonic())
         self.get_logger().info(f"reopened {self._source.description}")
         return True
 
@@ -349,16 +372,19 @@ class CameraNode(FerNode):
         self.finished.set()
 
     # -- introspection ---------------------------------------------------------------------
-    @property
-    def source_kind(self) -> str:
-        return describe_spec(self._spec)
-
     def diagnostics_hardware_id(self) -> str:
         return self._source.description if self._source is not None else str(self._spec)
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
+        publishing = self.diagnostics_expects_input()[0]   # not finished, not waiting
+        achieved = self.rate_keeping.achieved_hz(time.monotonic()) if publishing else None
         return [("source", self.diagnostics_hardware_id()),
-                ("publish_rate_hz", self.publish_rate())]
+                ("requested_rate_hz", self.publish_rate()),
+                ("achieved_rate_hz", float("nan") if achieved is None else achieved)]
+
+    def diagnostics_problems(self) -> list[tuple[int, str]]:
+        problem = self.rate_keeping.problem(time.monotonic())
+        return [(WARN, problem)] if problem else []
 
     def diagnostics_expects_input(self) -> tuple[bool, str]:
         if self.finished.is_set():

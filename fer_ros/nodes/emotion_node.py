@@ -15,13 +15,16 @@ model and the publisher.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
 
+from fer_ros.budget import (WorkBudget, clamp_score, max_image_pixels_spec,
+                            release_freed_memory)
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.emotion_classifier import ModelLoadError, load_classifier
 from fer_ros.msg import Emotion, EmotionArray, FaceDetectionArray
@@ -53,6 +56,14 @@ PARAMS = (
               "stamps); 0 = publish the raw scores.", min=0.0, max=600.0),
     ParamSpec("switch_margin", 0.1, "The smoothed label only changes when the new class "
               "leads the current one by this much.", min=0.0, max=0.99),
+    ParamSpec("max_faces", 32, "At most this many faces of one message are classified (in "
+              "message order); the rest are counted as faces_over_limit and logged.",
+              min=1, max=10000),
+    ParamSpec("frame_budget_ms", 200.0, "A message whose classification would take longer "
+              "than this (estimated from the measured time per face) is dropped and counted "
+              "as dropped_over_budget instead of delaying the newer ones.", min=1.0,
+              max=60000.0),
+    max_image_pixels_spec("face crops"),
 ) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
 
 
@@ -139,10 +150,11 @@ class EmotionNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._smoother_lock = threading.Lock()
         self.classifier: Any = None
         self.class_names: list[str] = []
         self._smoother: EmotionSmoother | None = None
+        self._work: WorkBudget | None = None
+        self._noted: dict[str, float] = {}      # counter -> when _note last logged it
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
@@ -157,8 +169,8 @@ class EmotionNode(FerLifecycleNode):
         classifier = load_model(values["model_path"], values["num_threads"])
         self.classifier = classifier
         self.class_names = list(classifier.class_names)
-        with self._smoother_lock:
-            self._smoother = self._make_smoother(values)
+        self._smoother = self._make_smoother(values)
+        self._work = WorkBudget(values["frame_budget_ms"] / 1000.0)
         self._pub = self.create_lifecycle_publisher(EmotionArray, "emotions",
                                                     make_qos("reliable", 5))
         self.get_logger().info(f"configured: {classifier.model_path} "
@@ -171,9 +183,8 @@ class EmotionNode(FerLifecycleNode):
 
     def _lc_cleanup(self) -> None:
         self._release_publisher()
-        with self._smoother_lock:
-            self.classifier = None
-            self._smoother = None
+        self.classifier = None
+        self._smoother = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
         model = getattr(self.classifier, "model_path", None)
@@ -185,67 +196,102 @@ class EmotionNode(FerLifecycleNode):
                                switch_margin=float(values["switch_margin"]))
 
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
+        if "frame_budget_ms" in changed and self._work is not None:
+            self._work.budget_s = float(changed["frame_budget_ms"]) / 1000.0
         if {"time_constant_s", "switch_margin"} & changed.keys():
             values = {n: self.param(n) for n in ("time_constant_s", "switch_margin")}
-            with self._smoother_lock:
-                if self.classifier is not None:     # else configure builds it
-                    self._smoother = self._make_smoother(values)
+            if self.classifier is not None:     # else configure builds it
+                self._smoother = self._make_smoother(values)
 
     # -- processing ------------------------------------------------------------------------
     def _on_faces(self, msg: FaceDetectionArray) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process_timed,
-                        lambda exc: self.failed("emotion inference", exc))
+        try:
+            self._process_timed(msg)
+        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
+            self.failed("emotion inference", exc)
 
     def _process(self, msg: FaceDetectionArray) -> None:
-        with self._smoother_lock:
-            classifier, pub, names = self.classifier, self._pub, self.class_names
-        if classifier is None or pub is None:
-            return          # cleaned up meanwhile
+        classifier, pub, names = self.classifier, self._pub, self.class_names
+        smoother = self._smoother
         if len(msg.crops) != len(msg.faces):
             self.reject("faces message", f"{len(msg.faces)} faces but {len(msg.crops)} crops")
             return
-        crops = []
-        for i, crop_msg in enumerate(msg.crops):
+        n = min(len(msg.faces), int(self.param("max_faces")))
+        if n < len(msg.faces):
+            self._note("faces_over_limit", len(msg.faces) - n,
+                       f"faces message with {len(msg.faces)} faces: classifying the first {n} "
+                       "(max_faces)")
+        work = self._work
+        if work is not None and not work.fits(n):
+            self._note("dropped_over_budget", 1,
+                       f"dropped a faces message with {n} faces: about "
+                       f"{work.estimate(n) * 1000:.0f} ms of work, over frame_budget_ms")
+            return
+        t0 = time.perf_counter()
+        faces, crops, bad = [], [], []
+        max_pixels = int(self.param("max_image_pixels"))
+        for i in range(n):
+            crop_msg = msg.crops[i]
             try:
-                crops.append(image_msg_to_bgr(crop_msg))
+                crops.append(image_msg_to_bgr(crop_msg, max_pixels))
             except ImageEncodingError as exc:
-                self.reject("faces message", f"crop {i}: {exc}")
-                return
+                bad.append(f"crop {i}: {exc}")
+                continue
+            faces.append(msg.faces[i])
+        if bad and not faces:       # nothing usable left: the message is rejected
+            self.reject("faces message", bad[0])
+            return
+        if bad:                     # the other faces are still classified and published
+            self._note("faces_skipped", len(bad), f"skipped {len(bad)} of {n} faces of a "
+                       f"faces message: {bad[0]}")
         raw = classifier.predict(to_model_input(crops)) if crops else None
         out = EmotionArray()
         out.header = copy_header(msg.header)
         out.class_names = list(names)
         out.tracked_ids = list(msg.tracked_ids)
         stamp_s = stamp_seconds(msg.header)
-        with self._smoother_lock:
-            smoother = self._smoother
-            if smoother is None:
-                return
-            for i, face in enumerate(msg.faces):
-                scores = raw[i]
-                raw_index = int(scores.argmax())
-                emo = Emotion()
-                emo.face_id = int(face.id)
-                emo.box = face.box
-                emo.detection_score = float(face.score)
-                emo.raw_label = names[raw_index]
-                emo.raw_confidence = float(scores[raw_index])
-                emo.raw_scores = [float(s) for s in scores]
-                if face.id != 0:
-                    smoothed = smoother.update(int(face.id), stamp_s, scores)
-                    emo.label = names[smoothed.label_index]
-                    emo.confidence = float(smoothed.confidence)
-                    emo.scores = [float(s) for s in smoothed.scores]
-                else:
-                    emo.label, emo.confidence = emo.raw_label, emo.raw_confidence
-                    emo.scores = list(emo.raw_scores)
-                out.faces.append(emo)
-            alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
-            smoother.forget(alive)
+        for i, face in enumerate(faces):
+            scores = raw[i]
+            raw_index = int(scores.argmax())
+            emo = Emotion()
+            emo.face_id = int(face.id)
+            emo.box = face.box
+            emo.detection_score, clamped = clamp_score(face.score)
+            if clamped:
+                self.count("scores_clamped")
+            emo.raw_label = names[raw_index]
+            emo.raw_confidence = float(scores[raw_index])
+            emo.raw_scores = [float(s) for s in scores]
+            if face.id != 0:
+                smoothed = smoother.update(int(face.id), stamp_s, scores)
+                emo.label = names[smoothed.label_index]
+                emo.confidence = float(smoothed.confidence)
+                emo.scores = [float(s) for s in smoothed.scores]
+            else:
+                emo.label, emo.confidence = emo.raw_label, emo.raw_confidence
+                emo.scores = list(emo.raw_scores)
+            out.faces.append(emo)
+        alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
+        smoother.forget(alive)
         pub.publish(out)
+        if work is not None and faces:
+            work.record(len(faces), time.perf_counter() - t0)
         self.count("processed")
         self.count("faces", len(out.faces))
+        if n < len(msg.faces):
+            del msg                     # the crops of a message over max_faces, freed now
+            release_freed_memory()
+
+    def _note(self, counter: str, n: int, message: str) -> None:
+        """Count ``n`` items left out of the work and say why (throttled per counter: one
+        call site, several kinds of warning)."""
+        self.count(counter, n)
+        now = time.monotonic()
+        if now - self._noted.get(counter, -math.inf) >= self.log_throttle_s:
+            self._noted[counter] = now
+            self.get_logger().warning(f"{message} ({counter} so far: "
+                                      f"{self.stats()[counter]})")
 
 
 def main(args: list[str] | None = None) -> int:

@@ -3,9 +3,9 @@
 ``image_transport: compressed`` reads sensor_msgs/CompressedImage (JPEG / PNG) from
 ``image_raw/compressed`` instead (see :mod:`fer_ros.ros_image`).
 
-Latest-frame processing: the subscription callback only stores the newest image in a
-:class:`fer_ros.frame_slot.FrameSlot`; whichever callback thread holds the slot's worker lock
-detects faces on the newest frame, and stale frames are dropped (counted as ``dropped``). The
+Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
+the node is busy with a frame only the newest one waits; the frames overwritten there are
+counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
 latency therefore does not grow when frames arrive faster than they can be processed.
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
@@ -19,11 +19,11 @@ lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` un
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from sensor_msgs.msg import RegionOfInterest
 
+from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.face_detection import crop
 from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
@@ -39,8 +39,8 @@ PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
 SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
               "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
-PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM,) + subscription_specs(default_depth=1)
-          + lifecycle_specs() + diagnostics_specs())
+PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_raw frames"))
+          + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs())
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
@@ -73,9 +73,7 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._detector_lock = threading.Lock()
         self._search: Any = None     # fer_ros.face_search.FaceSearch: detector + tracker
-        self._pending_detector: Any = None
         self._process_timed = self.timed(self._process)
         init_or_destroy(self, self._setup)
 
@@ -88,7 +86,6 @@ class FaceDetectorNode(FerLifecycleNode):
     def _lc_configure(self) -> None:
         values = {spec.name: self.param(spec.name) for spec in PARAMS}
         self._search = make_face_search(values)
-        self._pending_detector = None
         self._pub = self.create_lifecycle_publisher(FaceDetectionArray, "faces",
                                                     make_qos("reliable", 5))
         self.get_logger().info(
@@ -97,7 +94,7 @@ class FaceDetectorNode(FerLifecycleNode):
             f"full search every {values['search_interval_ms']:g} ms")
 
     def _lc_activate(self) -> None:
-        image = image_input(self.param("image_transport"))
+        image = image_input(self.param("image_transport"), self.param("max_image_pixels"))
         self._to_bgr = image.to_bgr
         self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
                               self._on_image)
@@ -106,8 +103,7 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def _lc_cleanup(self) -> None:
         self._release_publisher()
-        with self._detector_lock:
-            self._search = self._pending_detector = None
+        self._search = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
         return super().diagnostics_values() + [("model", self.param("detector"))]
@@ -123,23 +119,18 @@ class FaceDetectorNode(FerLifecycleNode):
             except Exception as exc:  # noqa: BLE001 - keep the old detector
                 self.get_logger().error(f"cannot rebuild the detector: {exc}")
                 return
-            with self._detector_lock:
-                self._pending_detector = new   # swapped in by the worker, between frames
+            self._search.replace_detector(new)     # parameter callbacks run between frames
 
     # -- processing ------------------------------------------------------------------------
     def _on_image(self, msg: Any) -> None:
         self.count("received")
-        self.slot.offer(msg, self._process_timed,
-                        lambda exc: self.failed("face detection", exc))
+        try:
+            self._process_timed(msg)
+        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
+            self.failed("face detection", exc)
 
     def _process(self, msg: Any) -> None:
-        with self._detector_lock:
-            if self._pending_detector is not None:
-                self._search.replace_detector(self._pending_detector)
-                self._pending_detector = None
-            search, pub = self._search, self._pub
-        if search is None or pub is None:
-            return          # cleaned up meanwhile
+        search, pub = self._search, self._pub
         try:
             bgr = self._to_bgr(msg)
         except ImageEncodingError as exc:

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from fer_ros.frame_sources import BAG_SUFFIXES, FrameSource, SourceError
+from fer_ros.sources.base import BAG_SUFFIXES, FrameSource, SourceError
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 
@@ -131,8 +131,9 @@ def _mcap_messages(file: Path, topic: str) -> Iterator[tuple[int, bytes]]:
 
 
 # -- the frame source --------------------------------------------------------------------------
-def _decode(data: bytes, msg_class) -> np.ndarray:
-    """CDR bytes of an Image / CompressedImage -> a frame for FrameSource.read()."""
+def _decode(data: bytes, msg_class, source: FrameSource) -> np.ndarray:
+    """CDR bytes of an Image / CompressedImage -> a frame for FrameSource.read(); a raw
+    Image over the source's pixel budget raises before it is converted."""
     from rclpy.serialization import deserialize_message
 
     from fer_ros.image_encoding import compressed_to_bgr
@@ -141,6 +142,9 @@ def _decode(data: bytes, msg_class) -> np.ndarray:
     msg = deserialize_message(data, msg_class)
     if hasattr(msg, "format"):                      # CompressedImage
         return compressed_to_bgr(msg.format, msg.data)
+    problem = source.oversized(msg.width, msg.height)
+    if problem:
+        raise ValueError(problem)
     return image_msg_to_bgr(msg)
 
 
@@ -152,9 +156,9 @@ class BagSource(FrameSource):
     """
 
     def __init__(self, path: str | os.PathLike, topic: str = "", width: int = 0,
-                 height: int = 0) -> None:
+                 height: int = 0, max_pixels: int = 0) -> None:
         self.path = Path(path).expanduser()
-        super().__init__(f"bag '{self.path}'", width, height)
+        super().__init__(f"bag '{self.path}'", width, height, max_pixels)
         if not self.path.exists():
             raise SourceError(f"{self.description}: no such file or folder")
         topics = list_topics(self.path)
@@ -176,7 +180,6 @@ class BagSource(FrameSource):
         self._msg_class = (CompressedImage if topics[self.topic] == IMAGE_TYPES[1] else Image)
         self.messages = 0
         self._fps = self._recorded_fps()
-        self.skipped: list[str] = []   # "message <index>: <error>" of undecodable frames
         self._index = 0
         self._messages: Iterator[tuple[int, bytes]] = iter(())
         self.reopen()
@@ -197,7 +200,7 @@ class BagSource(FrameSource):
         for _stamp, data in self._messages:
             self._index += 1
             try:
-                return _decode(data, self._msg_class)
+                return _decode(data, self._msg_class, self)
             except Exception as exc:  # noqa: BLE001 - a broken recorded frame is skipped
                 self.skipped.append(f"message {self._index}: {type(exc).__name__}: {exc}")
         return None
