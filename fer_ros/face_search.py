@@ -7,17 +7,29 @@ per proposal) runs
 * on schedule: on the first frame whose stamp is ``search_interval_ms`` or more after the
   previous search (0 = every frame),
 * when a track is lost: the close-up look no longer confirms a face followed from the
-  previous frame (or two followed faces end on one face); the search then runs on that same
-  frame, so it reports what an every-frame search would,
+  previous frame (or two followed faces end on one face); the whole search then runs on that
+  same frame, so it reports what an every-frame search would,
 * when the stamps do not advance (equal or going back: a restarted stream or unstamped
   images), so a bad clock can only make it search more.
 
-Between searches every face of the previous frame is followed by the close-up look alone
-(``detector.refine``: one 192x192 "full_range" pass around the tracker's constant-velocity
-prediction of its box, enlarged by the detector's ``verify_context``), and a frame without
-faces costs nothing.  Batching the close-ups into one interpreter call was measured no faster
-with one interpreter thread (LiteRT's XNNPACK runs a batch as that many passes, and resizing
-the input costs ~1.5 ms), so they run one by one on a fixed-size input.
+Every face of the previous frame is followed by a close-up look around the tracker's
+constant-velocity prediction of its box, enlarged by the detector's ``verify_context``
+(``detector.refine``), on every frame, searched or not; a frame without faces costs nothing.
+The look is the cheap one (the "short_range" model at 128x128, ~0.8 ms, its box mapped onto
+full_range's convention) except that the search's own verification model (full_range at
+192x192, ~2.6 ms, the one that tells faces from face-like textures) looks again
+
+* at a face on the frame after the search found it (``CONFIRMING_LOOKS``: one verification
+  lets an occasional false alarm through, two in a row rarely), and
+* at the followed face whose last such look is oldest, once that is ``REVERIFY_INTERVAL_S``
+  (300 ms) old: one face per frame at most, so a false alarm is not followed for long.
+
+A scheduled search then verifies only the proposals that are not a followed face; on a lost
+face it runs whole, as an every-frame search would.  ``search_interval_ms: 0`` is the
+recall reference: the whole search on every frame and no close-up follow-up.  Close-ups run
+one by one: batching them into one interpreter call was measured no faster with one
+interpreter thread (LiteRT's XNNPACK runs a batch as that many passes, and resizing the input
+costs ~1.5 ms).
 
 Guarantee traded for it: a face the search finds is reported on the first frame at least
 ``search_interval_ms`` after the previous search, i.e. less than ``search_interval_ms`` (in
@@ -45,8 +57,8 @@ from fer_ros.face_detection import DETECTOR_NAMES, Detection, FaceDetectorError,
 from fer_ros.parameters import ParamSpec, check_values, defaults
 from fer_ros.tracking import FaceTracker, Track
 
-__all__ = ["SEARCH_PARAMS", "FaceSearch", "SearchResult", "check_search_params",
-           "make_face_detector", "make_face_search"]
+__all__ = ["CONFIRMING_LOOKS", "REVERIFY_INTERVAL_S", "SEARCH_PARAMS", "FaceSearch",
+           "SearchResult", "check_search_params", "make_face_detector", "make_face_search"]
 
 #: face_detector node parameters that configure the detector, the tracker and the schedule
 SEARCH_PARAMS = (
@@ -59,7 +71,7 @@ SEARCH_PARAMS = (
               min=1, max=10000),
     ParamSpec("max_faces", 10, "At most this many faces per frame (best first).",
               min=1, max=100),
-    ParamSpec("search_interval_ms", 100.0, "BlazeFace: run the full-frame search at most "
+    ParamSpec("search_interval_ms", 50.0, "BlazeFace: run the full-frame search at most "
               "this often (stamp time), plus on the first frame and whenever a followed face "
               "is lost; in between only the close-up model follows the faces of the previous "
               "frame. A new face is reported within this time. 0 = search every frame (haar "
@@ -77,6 +89,15 @@ SEARCH_PARAMS = (
 )
 
 _NAMES = frozenset(spec.name for spec in SEARCH_PARAMS)
+# The cheap close-up model alone confirms a followed face; the search's verification model
+# looks at each followed face again at least this often (stamp time), so a false alarm it once
+# let through is not followed for long by the cheap model, which tells faces from face-like
+# textures less well.
+REVERIFY_INTERVAL_S = 0.3
+# ... and a face is followed by the cheap model alone only once the verification model has
+# confirmed it on this many frames: one verification lets an occasional false alarm through,
+# two in a row rarely.
+CONFIRMING_LOOKS = 2
 # Slack on the schedule: stamps are whole nanoseconds turned into float seconds, whose rounding
 # must not push a search due exactly on time to the next frame.
 _SCHEDULE_SLACK_S = 1e-6
@@ -143,55 +164,77 @@ class FaceSearch:
         self.search_interval_s = float(search_interval_s)
         self.report_tracks = bool(report_tracks)
         self._last_search_s: float | None = None
+        # track id -> (stamp of its latest strong look, strong looks so far)
+        self._strong_looks: dict[int, tuple[float, int]] = {}
         # counters for benchmarks and tests
         self.frames = 0
         self.searches = 0
         self.lost_searches = 0      # searches run because a followed face was lost
-        self.closeups = 0           # faces followed by the close-up look alone
+        self.closeups = 0           # faces followed by the close-up look alone (no search)
 
     def replace_detector(self, detector) -> None:
         """Use ``detector`` from the next frame on (tracks are kept); searches next frame."""
         self.detector = detector
         self._last_search_s = None
+        self._strong_looks.clear()
 
     def process(self, bgr: np.ndarray, t_s: float) -> SearchResult:
         """Faces of one frame stamped ``t_s`` (seconds), best first."""
         if not math.isfinite(t_s):
             raise ValueError(f"frame time must be a finite number of seconds, got {t_s!r}")
         self.frames += 1
-        detections = None
-        if not self._search_due(t_s):
-            followed = self.tracker.predicted_boxes()
-            detections = self._follow(bgr, followed) if followed else []
-            if detections is None:
-                self.lost_searches += 1
-            else:
-                self.closeups += len(followed)
-        searched = detections is None
+        searched = self._search_due(t_s)
+        predictions = [] if self._always_search() else self.tracker.predictions()
+        followed = self._follow(bgr, predictions, t_s) if predictions else []
+        if followed is None:
+            self.lost_searches += 1
+            followed, searched = [], True
+        elif not searched:
+            self.closeups += len(predictions)
         if searched:
-            detections = self.detector.detect(bgr)
+            # faces followed on this frame are confirmed already: only new ones are verified
+            known = [d.box for d, _ in followed]
+            new = self.detector.detect(bgr, known=known) if known else self.detector.detect(bgr)
+            followed = sorted(followed + [(d, True) for d in new], key=lambda f: -f[0].score)
+            del followed[self.detector.max_faces:]
             self._last_search_s = t_s
             self.searches += 1
+        detections = [d for d, _ in followed]
         tracks = self.tracker.update([d.box for d in detections])
+        looks = {}
+        for track, (_, strong) in zip(tracks, followed):
+            last = self._strong_looks.get(track.id, (-math.inf, 0))
+            looks[track.id] = (t_s, last[1] + 1) if strong else last
+        self._strong_looks = looks
         if not self.report_tracks:
             return SearchResult(detections, None, [], searched)
         return SearchResult(detections, tracks, self.tracker.confirmed_ids(), searched)
 
+    def _always_search(self) -> bool:
+        return self.search_interval_s == 0 or not self.detector.can_refine
+
     def _search_due(self, t_s: float) -> bool:
         last = self._last_search_s
-        return (not self.detector.can_refine or last is None or t_s <= last
+        return (self._always_search() or last is None or t_s <= last
                 or t_s - last >= self.search_interval_s - _SCHEDULE_SLACK_S)
 
-    def _follow(self, bgr, predicted) -> list[Detection] | None:
-        """Close-up look at each predicted box; None when a face is lost (not confirmed, or
-        merged with another one)."""
-        found = self.detector.refine(bgr, predicted)
+    def _follow(self, bgr, predictions, t_s: float) -> list[tuple[Detection, bool]] | None:
+        """Close-up look at each predicted box: (detection, strong look) pairs, best first;
+        None when a face is lost (not confirmed, or merged with another one)."""
+        strong = [self._strong_looks.get(track_id, (-math.inf, 0))[1] < CONFIRMING_LOOKS
+                  for track_id, _ in predictions]
+        ages = [t_s - self._strong_looks.get(track_id, (-math.inf, 0))[0]
+                for track_id, _ in predictions]
+        oldest = int(np.argmax(ages))
+        # a stamp that is not behind this frame's (a clock gone back) counts as old
+        strong[oldest] |= not 0 < ages[oldest] < REVERIFY_INTERVAL_S - _SCHEDULE_SLACK_S
+        found = self.detector.refine(bgr, [box for _, box in predictions], strong=strong)
         if any(d is None for d in found):
             return None
-        found.sort(key=lambda d: -d.score)
-        corners = xywh_to_xyxy([d.box for d in found])
-        for i in range(1, len(found)):
+        pairs = sorted(zip(found, strong), key=lambda f: -f[0].score)
+        corners = xywh_to_xyxy([d.box for d, _ in pairs])
+        for i in range(1, len(pairs)):
             if any(is_duplicate(corners[i], corners[j], self.detector.nms_iou)
                    for j in range(i)):
                 return None
-        return found
+        return pairs

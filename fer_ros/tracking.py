@@ -157,10 +157,11 @@ class FaceTracker:
         """Ids of all alive confirmed tracks, ascending, including ones missed this frame."""
         return sorted(track.id for track in self._tracks if track.confirmed)
 
-    def predicted_boxes(self) -> list[Box]:
-        """Predicted (x, y, w, h) box in the coming frame of every track matched (or created)
-        by the latest ``update``, i.e. of the faces of the latest frame, in track order."""
-        return [tuple(float(v) for v in track.predicted_box())
+    def predictions(self) -> list[tuple[int, Box]]:
+        """(id, predicted (x, y, w, h) box in the coming frame) of every track matched (or
+        created) by the latest ``update``, i.e. of the faces of the latest frame, in track
+        order."""
+        return [(track.id, tuple(float(v) for v in track.predicted_box()))
                 for track in self._tracks if track.misses == 0]
 
     def _associate(self, detections: np.ndarray) -> list[tuple[int, int]]:

@@ -8,10 +8,11 @@ Frames are decoded first (decoding is not timed).  For each detector and clip it
 median, 90th percentile and mean wall time per frame, the process CPU time per frame (all
 threads; less disturbed by other processes), faces found per frame, the recall against the
 clips' ground truth (a true face fully in view and >= 24 px, found within 30 % of its size),
-and for BlazeFace the full searches and the 192x192 close-up passes per frame.
+and for BlazeFace the full searches, the 192x192 verification passes (full_range) and the
+128x128 close-up passes (short_range, ``refine``) per frame.
 
 ``search`` is what the face_detector node runs per frame: ``fer_ros.face_search`` with the
-node's defaults (full search every ``search_interval_ms`` = 100 ms of stamp time, close-ups in
+node's defaults (full search every ``search_interval_ms`` = 50 ms of stamp time, close-ups in
 between; tracker included), frames stamped at ``--stamp-fps``; ``search-every`` is the same
 with ``search_interval_ms: 0`` (a full search on every frame, the recall reference).  The
 other names time ``detect()`` alone.  Numbers depend on the machine and its load: run it on
@@ -127,13 +128,14 @@ def main(argv=None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f} (Python {platform.python_version()})")
     print(f"{'detector':22s} {'clip':22s} {'median':>7s} {'p90':>7s} {'mean':>7s} {'cpu':>7s}  "
-          f"{'faces/fr':>8s} {'recall':>7s} {'search/fr':>9s} {'192px/fr':>8s}")
+          f"{'faces/fr':>8s} {'recall':>7s} {'search/fr':>9s} {'192px/fr':>8s} {'128px/fr':>8s}")
     for key in args.detectors:
         for clip_name, (frames, truth) in clips.items():
             runner = make_runner(key, args.threads)   # fresh: the first frame is searched
             det = runner.detector
             det.detect(frames[0])  # warm-up
             v0, s0 = getattr(det, "verifications", 0), runner.searches
+            r0 = getattr(det, "refinements", 0)
             times, faces, cpu, required, hits, n = [], 0, 0.0, 0, 0, 0
             for rep in range(args.repeat):
                 t0 = 1000.0 * rep  # each pass starts a new stream (stamps jump: a search)
@@ -151,12 +153,13 @@ def main(argv=None) -> int:
             n = len(times)
             t = np.asarray(times)
             recall = f"{hits / required:7.3f}" if required else f"{'-':>7s}"
-            closeups = ""
+            passes = ""
             if hasattr(det, "verifications"):
-                closeups = f"{(det.verifications - v0) / n:8.2f}"
+                passes = (f"{(det.verifications - v0) / n:8.2f} "
+                          f"{(det.refinements - r0) / n:8.2f}")
             print(f"{key:22s} {clip_name:22s} {np.median(t):7.1f} {np.percentile(t, 90):7.1f} "
                   f"{t.mean():7.1f} {cpu * 1000 / n:7.1f}  {faces / n:8.2f} {recall} "
-                  f"{(runner.searches - s0) / n:9.2f} {closeups:>8s}", flush=True)
+                  f"{(runner.searches - s0) / n:9.2f} {passes:>17s}", flush=True)
     print("times in ms per 640x480 frame (median/p90/mean: wall clock; cpu: process CPU time "
           "per frame, all threads, less sensitive to other load)")
     return 0

@@ -243,6 +243,64 @@ def test_larger_proposal_input(astro):
     assert len(dets) == 1 and close_to(dets[0], box)
 
 
+def _iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return iw * ih / (aw * ah + bw * bh - iw * ih)
+
+
+@pytest.mark.parametrize("face_px", [40, 80, 160])
+def test_refine_gives_full_range_like_boxes(blaze, astro, face_px):
+    """The cheap close-up (short_range 128, calibrated) lands within a few pixels of the
+    verification look (full_range 192) on the same box, closer than short_range's own box."""
+    frame, box = scene(astro, face_px, centre=(300, 250))
+    looked_at = [(box[0] + 0.1 * face_px, box[1] - 0.1 * face_px, face_px, face_px)]
+    strong = blaze.refine(frame, looked_at, strong=[True])[0]
+    cheap = blaze.refine(frame, looked_at)[0]
+    raw = make_detector("blazeface", refine_calibration=(0, 0, 1)).refine(frame, looked_at)[0]
+    assert strong is not None and cheap is not None and close_to(cheap, box)
+    assert max(abs(p - q) for p, q in zip(cheap.box, strong.box)) <= max(3, 0.06 * face_px)
+    assert _iou(cheap.box, strong.box) > _iou(raw.box, strong.box)
+
+
+def test_refine_counts_its_passes_and_finds_nothing_on_a_blank_box(astro):
+    det = make_detector("blazeface")
+    frame, box = scene(astro, 80)
+    blank = (20, 20, 80, 80)
+    assert det.refine(frame, [box, blank], strong=[False, True])[1] is None
+    assert (det.refinements, det.verifications) == (1, 1)
+    det.refine(frame, [box, blank])
+    assert (det.refinements, det.verifications) == (3, 1)
+
+
+def test_detect_with_known_boxes_verifies_only_new_proposals(astro):
+    """A search told where the followed faces are returns the other faces only, and spends
+    no verification pass on the known ones."""
+    frame = np.full((480, 640, 3), 110, np.uint8)
+    left, box_l = scene(astro, 80, centre=(160, 240))
+    right, box_r = scene(astro, 80, centre=(480, 240))
+    frame[:, :320], frame[:, 320:] = left[:, :320], right[:, 320:]
+    det = make_detector("blazeface")
+    both = det.detect(frame)
+    all_passes = det.verifications
+    assert len(both) == 2 and all_passes >= 2
+    new = det.detect(frame, known=[box_l])
+    assert len(new) == 1 and close_to(new[0], box_r)
+    assert 1 <= det.verifications - all_passes < all_passes
+    before = det.verifications
+    assert det.detect(frame, known=[box_l, box_r]) == []
+    assert det.verifications == before
+
+
+def test_refine_calibration_is_validated():
+    with pytest.raises(FaceDetectorError, match="refine_calibration"):
+        make_detector("blazeface", refine_calibration=(0.0, 0.0, 3.0))
+    with pytest.raises(FaceDetectorError, match="refine_calibration"):
+        make_detector("blazeface", refine_calibration=(0.9, 0.0, 1.0))
+
+
 def test_anchor_layouts_match_the_models():
     assert len(_ssd_anchor_centres(_SSD_CONFIGS["back"], 256, 256)) == 896
     assert len(_ssd_anchor_centres(_SSD_CONFIGS["short_range"], 128, 128)) == 896

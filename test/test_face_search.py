@@ -9,7 +9,8 @@ from conftest import composite_frame
 
 from fer_ros import sample_clip
 from fer_ros.face_detection import FaceDetectorError, make_detector
-from fer_ros.face_search import FaceSearch, check_search_params, make_face_search
+from fer_ros.face_search import (CONFIRMING_LOOKS, REVERIFY_INTERVAL_S, FaceSearch,
+                                  check_search_params, make_face_search)
 from fer_ros.tracking import FaceTracker
 
 from test_face_detection import close_to
@@ -26,7 +27,7 @@ def test_search_on_the_first_frame_then_on_schedule(astronaut_bgr):
     """A face drifting slowly: searches at 0, 100, 200, ... ms (frames 0, 3, 6, ... at 30 fps),
     close-ups follow it on the other frames, same face and one id throughout."""
     frames = [composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])[0] for i in range(10)]
-    search = make_face_search({})
+    search = make_face_search({"search_interval_ms": 100.0})
     out = run(search, frames)
     assert [r.searched for r in out] == [i % 3 == 0 for i in range(10)]
     assert all(len(r.detections) == 1 for r in out)
@@ -34,6 +35,26 @@ def test_search_on_the_first_frame_then_on_schedule(astronaut_bgr):
     assert (search.searches, search.closeups, search.lost_searches) == (4, 6, 0)
     truth = [composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])[1][0] for i in range(10)]
     assert all(close_to(r.detections[0], box, 0.2, 0.3) for r, box in zip(out, truth))
+
+
+def test_the_verification_model_looks_again_after_a_find_and_every_300_ms(astronaut_bgr):
+    """A face found by the search gets the verification look (full_range) on the next frame
+    too, then the cheap close-up until its last verification look is REVERIFY_INTERVAL_S old;
+    scheduled searches do not verify the followed face again."""
+    frames = [composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])[0] for i in range(16)]
+    search = make_face_search({})
+    det = search.detector
+    strong, cheap = [], []
+    for i, frame in enumerate(frames):
+        v, r = det.verifications, det.refinements
+        assert len(search.process(frame, i / FPS).detections) == 1
+        strong.append(det.verifications - v)
+        cheap.append(det.refinements - r)
+    assert CONFIRMING_LOOKS == 2 and REVERIFY_INTERVAL_S == pytest.approx(0.3)
+    # frame 0: the search's verification; 1: the confirming look; 10: 300 ms after frame 1
+    assert [i for i, n in enumerate(strong) if n] == [0, 1, 10]
+    assert strong[1] == strong[10] == 1
+    assert cheap == [0, 0] + [1] * 8 + [0] + [1] * 5
 
 
 def test_a_lost_face_triggers_a_search_on_the_same_frame(astronaut_bgr):
@@ -97,6 +118,8 @@ def _recall(search, frames):
 
 
 def test_sample_clip_recall_with_the_default_schedule_matches_every_frame_search():
+    """At the clip's 15 fps the default 50 ms schedule still searches every frame, but the
+    followed faces get the cheap close-up instead of a verification pass."""
     path = sample_clip.sample_clip_path()
     if not path.is_file():
         pytest.skip("sample clip not generated")
@@ -108,7 +131,8 @@ def test_sample_clip_recall_with_the_default_schedule_matches_every_frame_search
     assert recall_every >= 0.97
     assert recall_default >= recall_every - 0.01, (recall_default, recall_every)
     assert fa_every == fa_default == []
-    assert default.searches < 0.6 * every.searches, (default.searches, every.searches)
+    v_default, v_every = default.detector.verifications, every.detector.verifications
+    assert v_default < 0.3 * v_every, (v_default, v_every)
 
 
 def test_grid_faces_keep_their_ids_with_fewer_closeup_passes():
@@ -136,7 +160,7 @@ def test_haar_has_no_closeup_and_searches_every_frame(astronaut_bgr):
 
 def test_tracking_off_hides_the_ids_but_still_follows(astronaut_bgr):
     frame, _ = composite_frame(astronaut_bgr, [LEFT])
-    search = make_face_search({"tracking": False})
+    search = make_face_search({"tracking": False, "search_interval_ms": 100.0})
     out = run(search, [frame] * 3)
     assert [(r.tracks, r.tracked_ids, r.searched) for r in out] == \
         [(None, [], True), (None, [], False), (None, [], False)]
