@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer_ros.boxes import pairwise_iou, pairwise_normalised_centre_distance
+from fer_ros.numeric import is_int, is_real
 
 __all__ = ["FaceTracker", "Track", "min_cost_assignment"]
 
@@ -99,15 +100,15 @@ class FaceTracker:
         max_misses: int = 5,
     ) -> None:
         """Validate the parameters (ValueError on a bad one) and start with no tracks."""
-        if not _is_real(iou_threshold) or not 0.0 < iou_threshold <= 1.0:
+        if not is_real(iou_threshold) or not 0.0 < iou_threshold <= 1.0:
             raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold!r}")
-        if not _is_real(max_center_distance) or not 0.0 <= max_center_distance < math.inf:
+        if not is_real(max_center_distance) or not 0.0 <= max_center_distance < math.inf:
             raise ValueError(
                 f"max_center_distance must be a finite number >= 0, got {max_center_distance!r}"
             )
-        if not _is_int(min_hits) or min_hits < 1:
+        if not is_int(min_hits) or min_hits < 1:
             raise ValueError(f"min_hits must be an integer >= 1, got {min_hits!r}")
-        if not _is_int(max_misses) or max_misses < 1:
+        if not is_int(max_misses) or max_misses < 1:
             raise ValueError(f"max_misses must be an integer >= 1, got {max_misses!r}")
         self.iou_threshold = float(iou_threshold)
         self.max_center_distance = float(max_center_distance)
@@ -238,11 +239,3 @@ def _as_box_array(boxes: Sequence[Sequence[float]]) -> np.ndarray:
     if np.any(array[:, 2:] <= 0):
         raise ValueError(f"box width and height must be positive, got {boxes!r}")
     return array
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -40,8 +40,10 @@ def test_bare_loop_target_is_on_the_frames_with_one_to_three_faces():
     assert not rp.bare_verdict({"one_to_three_faces": {"frames_per_s": 119.9}})[0]["ok"]
 
 
-def recall(percent, latencies, never=()):
+def recall(percent, latencies, never=(), frames_found=None):
+    frames_found = frames_found or {k: 5 for k in latencies}
     return {"recall_percent": percent, "never_found": list(never),
+            "frames_found_by_id": {str(k): v for k, v in frames_found.items()},
             "latency_by_id_ms": {str(k): v for k, v in latencies.items()},
             "new_face_latency_ms": {"p95": max(latencies.values()),
                                     "max": max(latencies.values())}}
@@ -58,6 +60,14 @@ def test_recall_within_a_point_and_new_faces_within_the_bound():
     lost = rp.recall_verdicts({"default": recall(97.3, {1: 0.0, 2: 233.3}, never=[3]),
                                "every_frame": every})
     assert [v["ok"] for v in lost] == [True, False] and "1 left unreported" in lost[1]["measured"]
+
+
+def test_a_face_the_every_frame_search_sees_on_one_frame_only_is_listed_not_held_against():
+    every = recall(97.3, {1: 0.0, 2: 233.3, 3: 33.3}, frames_found={1: 40, 2: 12, 3: 1})
+    fleeting = rp.recall_verdicts({"default": recall(97.2, {1: 0.0, 2: 233.3}, never=[3]),
+                                   "every_frame": every})
+    assert [v["ok"] for v in fleeting] == [True, True]
+    assert "0 left unreported, 1 seen on fewer than 3 frames" in fleeting[1]["measured"]
 
 
 def test_verdicts_use_the_hard_clip_loop_at_the_clip_rate():

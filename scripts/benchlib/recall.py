@@ -42,6 +42,7 @@ def evaluate(truth_frames, reported_frames: Sequence[Sequence[Box]], fps: float
     counted = found = 0
     first_counted: dict[int, int] = {}
     first_found: dict[int, int] = {}
+    frames_found: dict[int, int] = {}
     for i, (truths, reported) in enumerate(zip(truth_frames, reported_frames)):
         free = list(reported)
         for face in truths:
@@ -54,6 +55,7 @@ def evaluate(truth_frames, reported_frames: Sequence[Sequence[Box]], fps: float
                 free.pop(hit)
                 found += 1
                 first_found.setdefault(face.id, i)
+                frames_found[face.id] = frames_found.get(face.id, 0) + 1
     lat = np.array([(first_found[k] - first_counted[k]) * 1000.0 / fps
                     for k in first_found], float)
     return {
@@ -63,6 +65,7 @@ def evaluate(truth_frames, reported_frames: Sequence[Sequence[Box]], fps: float
         "appearances": len(first_counted),
         "appearances_found": len(first_found),
         "never_found": sorted(set(first_counted) - set(first_found)),
+        "frames_found_by_id": {str(k): frames_found[k] for k in sorted(frames_found)},
         "latency_by_id_ms": {str(k): (first_found[k] - first_counted[k]) * 1000.0 / fps
                              for k in sorted(first_found)},
         "new_face_latency_ms": {

