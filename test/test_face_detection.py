@@ -8,9 +8,9 @@ import pytest
 
 from fer_ros import sample_clip
 from fer_ros.face_detection import (BLAZEFACE_MODELS, BlazeFaceDetector, Detection,
-                                    FaceDetectorError, HaarFaceDetector, _SSD_CONFIGS,
-                                    _ssd_anchor_centres, _weighted_nms, blazeface_model_path,
+                                    FaceDetectorError, HaarFaceDetector, blazeface_model_path,
                                     crop, make_detector)
+from fer_ros.face_detection.ssd import SSD_CONFIGS, ssd_anchor_centres, weighted_nms
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -302,11 +302,11 @@ def test_refine_calibration_is_validated():
 
 
 def test_anchor_layouts_match_the_models():
-    assert len(_ssd_anchor_centres(_SSD_CONFIGS["back"], 256, 256)) == 896
-    assert len(_ssd_anchor_centres(_SSD_CONFIGS["short_range"], 128, 128)) == 896
-    assert len(_ssd_anchor_centres(_SSD_CONFIGS["full_range"], 192, 192)) == 2304
+    assert len(ssd_anchor_centres(SSD_CONFIGS["back"], 256, 256)) == 896
+    assert len(ssd_anchor_centres(SSD_CONFIGS["short_range"], 128, 128)) == 896
+    assert len(ssd_anchor_centres(SSD_CONFIGS["full_range"], 192, 192)) == 2304
     # 4:3 input of the back model: 12x16 cells at stride 16 (x2) + 6x8 at stride 32 (x6)
-    a = _ssd_anchor_centres(_SSD_CONFIGS["back"], 192, 256)
+    a = ssd_anchor_centres(SSD_CONFIGS["back"], 192, 256)
     assert len(a) == 12 * 16 * 2 + 6 * 8 * 6
     np.testing.assert_allclose(a[0], (8, 8))
     np.testing.assert_allclose(a[2], (24, 8))        # next cell along x
@@ -316,11 +316,11 @@ def test_anchor_layouts_match_the_models():
 def test_weighted_nms_blends_overlaps_and_keeps_separate_boxes():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
     scores = np.array([0.9, 0.6, 0.8], np.float32)
-    out_b, out_s = _weighted_nms(boxes, scores, 0.3, 10)
+    out_b, out_s = weighted_nms(boxes, scores, 0.3, 10)
     assert list(out_s) == pytest.approx([0.9, 0.8])
     np.testing.assert_allclose(out_b[0], [0.4, 0.4, 10.4, 10.4], atol=1e-5)  # 0.9/0.6 blend
     np.testing.assert_allclose(out_b[1], [50, 50, 60, 60])
-    out_b, out_s = _weighted_nms(boxes, scores, 0.3, 1)
+    out_b, out_s = weighted_nms(boxes, scores, 0.3, 1)
     assert len(out_s) == 1
 
 
@@ -438,9 +438,9 @@ def test_sample_clip_haar_finds_the_large_faces(haar):
 def test_weighted_nms_keeps_adjacent_faces_but_drops_contained_duplicates():
     # two neighbouring faces whose boxes touch (IoU ~0.14): both kept
     boxes = np.array([[0, 0, 40, 40], [30, 0, 70, 40]], np.float32)
-    _, s = _weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
+    _, s = weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
     assert len(s) == 2
     # a small box inside a big one (blending artefact): dropped
     boxes = np.array([[0, 0, 100, 100], [40, 40, 70, 70]], np.float32)
-    _, s = _weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
+    _, s = weighted_nms(boxes, np.array([0.9, 0.8], np.float32), 0.3, 10)
     assert list(s) == pytest.approx([0.9])
