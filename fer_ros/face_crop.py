@@ -89,17 +89,18 @@ def face_crop(bgr: np.ndarray, det, side: Optional[int] = None,
     if side is not None and int(side) < 1:
         raise ValueError(f"side must be >= 1, got {side}")
     cx, cy, cw, ch, angle = crop_geometry(det, box_framing, eye_framing)
-    out_w = max(1, int(round(cw))) if side is None else int(side)
-    out_h = max(1, int(round(ch))) if side is None else int(side)
-    kx, ky = out_w / max(cw, 1e-6), out_h / max(ch, 1e-6)
-    if angle == 0.0 and kx == 1.0 and ky == 1.0:
-        # plain translation: integer offsets copy pixels exactly (as fer_ros's raw crop)
-        x0, y0 = cx - cw / 2, cy - ch / 2
-        matrix = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]])
+    if side is None:   # frame resolution: the crop covers its size rounded to whole pixels
+        out_w, out_h = max(1, int(round(cw))), max(1, int(round(ch)))
+        kx = ky = 1.0
     else:
-        # frame -> crop: rotate by -angle about (cx, cy), scale, put (cx, cy) at the centre
-        rot = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-        matrix = np.array([[kx, 0.0], [0.0, ky]]) @ rot
-        matrix[:, 2] += (out_w / 2 - kx * cx, out_h / 2 - ky * cy)
+        out_w = out_h = int(side)
+        kx, ky = out_w / max(cw, 1e-6), out_h / max(ch, 1e-6)
+    # frame -> crop in pixel-index coordinates (a pixel's centre is its index, so the
+    # geometry's centre (cx, cy), in pixel-edge coordinates, is at (cx - 0.5, cy - 0.5)):
+    # rotate by -angle about the centre, scale, and put it at the output's centre.  An
+    # upright crop at frame resolution with whole-pixel corners copies pixels exactly.
+    matrix = np.array([[kx, 0.0], [0.0, ky]]) @ cv2.getRotationMatrix2D(
+        (cx - 0.5, cy - 0.5), angle, 1.0)
+    matrix[:, 2] += (out_w / 2 - 0.5 - kx * (cx - 0.5), out_h / 2 - 0.5 - ky * (cy - 0.5))
     return cv2.warpAffine(bgr, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
