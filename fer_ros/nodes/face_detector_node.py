@@ -25,7 +25,7 @@ from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_detection import crop
+from fer_ros.face_crop import face_crop
 from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
                                  make_face_search)
 from fer_ros.msg import FaceDetection, FaceDetectionArray
@@ -62,7 +62,7 @@ def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetec
                                     width=int(det.w), height=int(det.h), do_rectify=False)
         face.score = float(det.score)
         out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(crop(bgr, det), header))
+        out.crops.append(bgr_to_image_msg(face_crop(bgr, det), header))
     out.tracked_ids = [int(i) for i in tracked_ids]
     return out
 
