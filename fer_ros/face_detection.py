@@ -64,6 +64,7 @@ import cv2
 import numpy as np
 
 from fer_ros.boxes import clip_to_image, iou, is_duplicate, square_around
+from fer_ros.errors import StartupError
 
 __all__ = [
     "Detection",
@@ -78,7 +79,7 @@ __all__ = [
 ]
 
 
-class FaceDetectorError(RuntimeError):
+class FaceDetectorError(StartupError):
     """A detector could not be created (model file missing or unreadable, bad parameter)."""
 
 

@@ -21,18 +21,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sensor_msgs.msg import RegionOfInterest
-
 from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_detection import crop
 from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
                                  make_face_search)
-from fer_ros.msg import FaceDetection, FaceDetectionArray
-from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
+from fer_ros.messages import detections_to_msg
+from fer_ros.msg import FaceDetectionArray
+from fer_ros.nodes.base import init_or_destroy
+from fer_ros.nodes.lifecycle import FerLifecycleNode
+from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
-from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, bgr_to_image_msg,
-                               copy_header, describe_image, image_input)
+from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, describe_image,
+                               image_input)
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
@@ -46,25 +46,6 @@ PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_r
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the face_detector parameters (complete or partial set)."""
     return check_values(PARAMS, values) + check_thresholds(values) + check_search_params(values)
-
-
-def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetectionArray:
-    """Build the FaceDetectionArray for one frame (pure apart from the message types)."""
-    out = FaceDetectionArray()
-    out.header = copy_header(header)
-    out.image_height, out.image_width = int(bgr.shape[0]), int(bgr.shape[1])
-    for i, det in enumerate(detections):
-        face = FaceDetection()
-        if tracks is not None:
-            face.id = int(tracks[i].id)
-            face.confirmed = bool(tracks[i].confirmed)
-        face.box = RegionOfInterest(x_offset=int(det.x), y_offset=int(det.y),
-                                    width=int(det.w), height=int(det.h), do_rectify=False)
-        face.score = float(det.score)
-        out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(crop(bgr, det), header))
-    out.tracked_ids = [int(i) for i in tracked_ids]
-    return out
 
 
 class FaceDetectorNode(FerLifecycleNode):
@@ -143,8 +124,8 @@ class FaceDetectorNode(FerLifecycleNode):
         self.count("faces", len(out.detections))
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(FaceDetectorNode, args, name="face_detector")
+def main(argv: list[str] | None = None) -> int:
+    return run("face_detector", serve(FaceDetectorNode), argv)
 
 
 if __name__ == "__main__":
