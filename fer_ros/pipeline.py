@@ -105,20 +105,12 @@ class Pipeline:
             raise
 
     def activate(self, name: str) -> None:
-        """configure + activate the managed node ``name`` (trigger_configure /
-        trigger_activate); StartupError naming the node and the cause when one fails."""
-        from rclpy.lifecycle import TransitionCallbackReturn
-
-        node = self.nodes[name]
-        for transition, trigger in (("configure", node.trigger_configure),
-                                    ("activate", node.trigger_activate)):
-            node.transition_error = None
-            ret = trigger()
-            if ret != TransitionCallbackReturn.SUCCESS:
-                cause = node.transition_error
-                why = (f"{type(cause).__name__}: {cause}" if cause is not None
-                       else f"{ret.to_label()} (state {node.lifecycle_state})")
-                raise TransitionFailed(f"{name}: {transition} failed: {why}")
+        """configure + activate the managed node ``name``; TransitionFailed naming the node,
+        the transition and the cause when one fails."""
+        failure = self.nodes[name].try_bring_up()
+        if failure is not None:
+            what, cause = failure
+            raise TransitionFailed(f"{name}: {what}") from cause
 
     @property
     def camera(self):

@@ -408,9 +408,9 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
 def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node, tmp_path):
     from sensor_msgs.msg import CameraInfo
 
-    from fer_ros.sources import SourceError
     from fer_ros.camera_info import load_camera_info
     from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.sources import SourceError
 
     sample = REPO / "fer_ros" / "data" / "sample_clip.mp4"
     cal = tmp_path / "cal.yaml"

@@ -6,9 +6,10 @@ wall clock). Untracked faces (id 0) get the raw scores. The published header is 
 image's, so the annotator (or any consumer) can match results to frames.
 
 A managed (lifecycle) node: ``configure`` loads the model (``model_path``; empty = the
-shipped int8 model, see ``fer_ros.model_files``) and creates the ``emotions`` lifecycle publisher; a
-missing or corrupt model makes configure fail with one clear message naming the path (the
-node stays unconfigured; with ``autostart``, the default, the executable exits with it).
+shipped int8 model, see :mod:`fer_ros.model_files`) and creates the ``emotions`` lifecycle
+publisher; a missing or corrupt model makes configure fail with one clear message naming
+the path (the node stays unconfigured; with ``autostart``, the default, the executable exits
+with it).
 ``activate`` subscribes to ``faces``, ``deactivate`` unsubscribes, ``cleanup`` releases the
 model and the publisher.
 """

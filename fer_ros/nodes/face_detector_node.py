@@ -5,7 +5,7 @@
 
 Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
 the node is busy with a frame only the newest one waits; the frames overwritten there are
-counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
+counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.message_loss). The
 latency therefore does not grow when frames arrive faster than they can be processed.
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
@@ -14,7 +14,8 @@ Malformed images (unknown encoding, step/size mismatch, zero size) are rejected:
 A managed (lifecycle) node: ``configure`` builds the face search (:mod:`fer_ros.face_search`:
 the detector with its model, the tracker, the search schedule) and creates the ``faces``
 lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes,
-``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes to active by itself.
+``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes
+to active by itself.
 """
 
 from __future__ import annotations

@@ -67,9 +67,9 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
         """'unconfigured', 'inactive', 'active', 'finalized' (or a transition state)."""
         return str(self._state_machine.current_state[1])
 
-    def bring_up(self) -> None:
-        """configure + activate (trigger_configure / trigger_activate); raises the
-        configure/activate error (e.g. ModelLoadError naming the path) when one fails."""
+    def try_bring_up(self) -> tuple[str, BaseException | None] | None:
+        """configure + activate (trigger_configure / trigger_activate). None when the node
+        is active, else (which transition failed and why, the error it raised or None)."""
         from rclpy.lifecycle import TransitionCallbackReturn
 
         for name, trigger in (("configure", self.trigger_configure),
@@ -77,10 +77,19 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
             self.transition_error = None
             ret = trigger()
             if ret != TransitionCallbackReturn.SUCCESS:
-                if self.transition_error is not None:
-                    raise self.transition_error
-                raise TransitionFailed(f"{self.get_name()}: {name} failed "
-                                       f"({ret.to_label()}) in state {self.lifecycle_state}")
+                cause = self.transition_error
+                why = (f"{type(cause).__name__}: {cause}" if cause is not None
+                       else f"{ret.to_label()} (state {self.lifecycle_state})")
+                return f"{name} failed: {why}", cause
+        return None
+
+    def bring_up(self) -> None:
+        """:meth:`try_bring_up`, raising the configure/activate error (e.g. ModelLoadError
+        naming the path), or TransitionFailed, when one fails."""
+        failure = self.try_bring_up()
+        if failure is not None:
+            what, cause = failure
+            raise cause if cause is not None else TransitionFailed(f"{self.get_name()}: {what}")
 
     def _guard(self, what: str, func: Callable[[], None], undo: Callable[[], None] | None):
         from rclpy.lifecycle import TransitionCallbackReturn
