@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
@@ -32,8 +31,7 @@ import numpy as np
 
 from fer_ros.parameters import ParamSpec
 
-OK, WARN, ERROR, STALE = 0, 1, 2, 3
-LEVEL_NAMES = {OK: "OK", WARN: "WARN", ERROR: "ERROR", STALE: "STALE"}
+OK, WARN, ERROR = 0, 1, 2
 
 
 def percentile(values: Iterable[float], q: float) -> float:
@@ -100,30 +98,11 @@ class ProcessingTimes:
         with self._lock:
             self._samples.append(float(seconds))
 
-    def timed(self) -> "_Timer":
-        """``with times.timed(): work()`` records how long ``work()`` took."""
-        return _Timer(self)
-
     def drain(self) -> list[float]:
         with self._lock:
             out = list(self._samples)
             self._samples.clear()
             return out
-
-
-class _Timer:
-    __slots__ = ("_times", "_t0")
-
-    def __init__(self, times: ProcessingTimes) -> None:
-        self._times = times
-        self._t0 = 0.0
-
-    def __enter__(self) -> "_Timer":
-        self._t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._times.add(time.perf_counter() - self._t0)
 
 
 @dataclass
@@ -144,10 +123,6 @@ class Report:
     level: int
     message: str
     values: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def level_name(self) -> str:
-        return LEVEL_NAMES[self.level]
 
 
 def evaluate(window: Window, thresholds: Thresholds, *, input_key: str = "received",

@@ -17,6 +17,8 @@ from typing import Iterable, Optional, Tuple
 import cv2
 import numpy as np
 
+from fer_ros.preprocessing import to_bgr8
+
 __all__ = ["AnnotatedFace", "LABEL_COLORS", "label_color", "caption", "clip_box",
            "draw_faces", "draw_faces_counted"]
 
@@ -113,7 +115,7 @@ def draw_faces_counted(bgr: np.ndarray, faces: Iterable) -> Tuple[np.ndarray, in
     if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8:
         raise ValueError("draw_faces expects a uint8 numpy image")
     if bgr.ndim == 2 or (bgr.ndim == 3 and bgr.shape[2] == 1):
-        out = cv2.cvtColor(bgr.reshape(bgr.shape[:2]), cv2.COLOR_GRAY2BGR)
+        out = to_bgr8(bgr)
     elif bgr.ndim == 3 and bgr.shape[2] == 3:
         out = bgr.copy(order="C")
     else:

@@ -5,7 +5,8 @@
 records or plain test data) and returns an (H, W, 3) uint8 BGR array.  It is on the hot path
 (every camera frame), so it never loops over pixels in Python: the buffer is wrapped with
 ``np.frombuffer`` and viewed row by row through ``step`` (row padding costs nothing), and
-colour conversion is a single OpenCV call.
+colour conversion is a single OpenCV call.  ``message_fields_to_bgr`` does the same on any
+object with those attributes (an rclpy message, a decoded bag record).
 
 For ``bgr8`` the result is a *view* of ``data`` (no copy): it is read-only when ``data`` is
 immutable (``bytes``) and aliases the message buffer otherwise (rclpy's ``array.array``).
@@ -40,6 +41,7 @@ import cv2
 import numpy as np
 
 from fer_ros.budget import oversized_image
+from fer_ros.preprocessing import to_bgr8
 
 __all__ = [
     "ImageEncodingError",
@@ -49,7 +51,7 @@ __all__ = [
     "MAX_DIMENSION",
     "MAX_PIXELS",
     "image_to_bgr",
-    "image_msg_to_bgr",
+    "message_fields_to_bgr",
     "bgr_to_image_fields",
     "encode_jpeg",
     "compressed_to_bgr",
@@ -198,8 +200,14 @@ def image_to_bgr(encoding: str, height: int, width: int, step: int, data,
     return cv2.cvtColor(pixels, _CVT[enc])
 
 
-def image_msg_to_bgr(msg, **kwargs) -> np.ndarray:
-    """``image_to_bgr`` on any object with sensor_msgs/Image attributes (e.g. an rclpy msg)."""
+def message_fields_to_bgr(msg, max_pixels: int = 0, **kwargs) -> np.ndarray:
+    """``image_to_bgr`` on the fields of any object with sensor_msgs/Image attributes (an
+    rclpy message, a decoded bag record, a namespace); an image over ``max_pixels``
+    (0 = no budget) is refused on width x height before its data is read."""
+    if max_pixels:
+        too_big = oversized_image(msg.width, msg.height, max_pixels)
+        if too_big:
+            raise ImageEncodingError(too_big)
     return image_to_bgr(msg.encoding, msg.height, msg.width, msg.step, msg.data,
                         getattr(msg, "is_bigendian", 0), **kwargs)
 
@@ -222,9 +230,8 @@ def bgr_to_image_fields(bgr: np.ndarray, encoding: str = "bgr8") -> dict:
     if bgr.ndim == 3 and bgr.shape[2] == 1:
         bgr = bgr[:, :, 0]
     if bgr.ndim == 2:
-        gray = bgr
-        img = gray if enc == "mono8" else cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR if enc == "bgr8"
-                                                       else cv2.COLOR_GRAY2RGB)
+        # grey replicated to three channels reads the same in BGR and RGB order
+        img = bgr if enc == "mono8" else to_bgr8(bgr)
     elif bgr.ndim == 3 and bgr.shape[2] == 3:
         if enc == "bgr8":
             img = bgr

@@ -1,8 +1,8 @@
 """pipeline: the four fer_ros nodes in one process, on one SingleThreadedExecutor.
 
 One thread runs every callback (as each node executable does for its one node, see
-fer_ros.nodes.runner.spin_node): while the face_detector works on a frame the camera's timer waits,
-so a camera asked for more than the graph can do publishes slower and says so (its rate
+fer_ros.nodes.runner.spin_node): while the face_detector works on a frame the camera's timer
+waits, so a camera asked for more than the graph can do publishes slower and says so (its rate
 warning); the few frames still lost on the way are counted (``dropped``).
 
 The managed nodes (face_detector, emotion) are created with ``autostart`` off and brought to
@@ -221,7 +221,18 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, help="camera publish rate (0 = the source's)")
     p.add_argument("--exit-on-end", action="store_true",
                    help="exit when the source has ended (needs --no-loop or max_frames)")
+    p.add_argument("--wait-for", action="append", default=[], metavar="TOPIC=N",
+                   type=_topic_count, help="start the camera once TOPIC (in the namespace) "
+                   "also has N outside subscribers, at most 5 s (repeatable; e.g. a "
+                   "measuring node that must see every frame)")
     return p
+
+
+def _topic_count(text: str) -> tuple[str, int]:
+    topic, _, n = text.partition("=")
+    if not topic or not n.isdigit():
+        raise argparse.ArgumentTypeError(f"expected TOPIC=N, got {text!r}")
+    return topic, int(n)
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -257,7 +268,7 @@ def run_pipeline(argv: list[str]) -> None:
     pipeline = Pipeline(params_file, overrides_from_args(args), args.namespace,
                         extra_args=ros_args)
     try:
-        pipeline.spin(exit_on_end=args.exit_on_end)
+        pipeline.spin(exit_on_end=args.exit_on_end, extra_subscribers=dict(args.wait_for))
     finally:
         pipeline.destroy()
 

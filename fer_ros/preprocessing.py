@@ -1,4 +1,5 @@
-"""Face crops -> emotion-model input batch.  ROS-free.
+"""Image normalisation, ROS-free: any grey / BGR(A) array -> bgr8 or grey, and face crops ->
+the emotion-model input batch.
 
 The emotion CNN (see docs/DESIGN.md) takes (N, 48, 48, 1) float32 grey images with values in
 [0, 255]; normalisation is part of the model itself, so none happens here.
@@ -11,17 +12,30 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-__all__ = ["MODEL_INPUT_SIZE", "to_gray", "to_model_input"]
+__all__ = ["MODEL_INPUT_SIZE", "to_bgr8", "gray_channels", "to_gray", "to_model_input"]
 
 MODEL_INPUT_SIZE = 48
 
 
-def to_gray(img: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 grey from a bgr8 (H, W, 3), bgra8 (H, W, 4) or grey (H, W[, 1]) image."""
-    if not isinstance(img, np.ndarray):
-        raise TypeError(f"expected a numpy array, got {type(img).__name__}")
-    if img.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image, got {img.dtype}")
+def to_bgr8(frame: np.ndarray) -> np.ndarray:
+    """Convert a gray / BGRA / 16-bit frame to contiguous BGR uint8."""
+    if frame.dtype != np.uint8:
+        if frame.dtype == np.uint16:
+            frame = (frame >> 8).astype(np.uint8)
+        else:
+            frame = np.clip(frame, 0, 255).astype(np.uint8)
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.ndim == 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    elif frame.ndim == 3 and frame.shape[2] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(frame)
+
+
+def gray_channels(img: np.ndarray) -> np.ndarray:
+    """(H, W) grey of the same dtype from a BGR (H, W, 3), BGRA (H, W, 4) or grey
+    (H, W[, 1]) image (OpenCV converts uint8, uint16 and float32)."""
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
     if img.ndim == 2:
@@ -32,6 +46,15 @@ def to_gray(img: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY)
     raise ValueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, "
                      f"got shape {img.shape}")
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 grey from a bgr8 (H, W, 3), bgra8 (H, W, 4) or grey (H, W[, 1]) image."""
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"expected a numpy array, got {type(img).__name__}")
+    if img.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {img.dtype}")
+    return gray_channels(img)
 
 
 def to_model_input(crops: Iterable[np.ndarray], size: int = MODEL_INPUT_SIZE) -> np.ndarray:

@@ -25,7 +25,7 @@ from std_msgs.msg import Header
 
 from fer_ros.budget import oversized_image
 from fer_ros.image_encoding import (ImageEncodingError, bgr_to_image_fields,
-                                    compressed_to_bgr, encode_jpeg, image_to_bgr)
+                                    compressed_to_bgr, encode_jpeg, message_fields_to_bgr)
 from fer_ros.parameters import ParamSpec
 
 __all__ = ["ImageEncodingError", "image_msg_to_bgr", "bgr_to_image_msg",
@@ -80,23 +80,23 @@ def _check_geometry(msg: Image) -> None:
 
 
 def image_msg_to_bgr(msg: Image, max_pixels: int = 0) -> np.ndarray:
-    """Decode a sensor_msgs/Image to a (H, W, 3) uint8 BGR array.
+    """Decode a sensor_msgs/Image to a (H, W, 3) uint8 BGR array, with cv_bridge when it is
+    available and :func:`~fer_ros.image_encoding.message_fields_to_bgr` otherwise.
 
     Raises ImageEncodingError (ValueError) for any malformed or unsupported image, and for
     one over ``max_pixels`` (0 = no budget), checked on width x height before any copy.
     """
+    if _BRIDGE is None:
+        return message_fields_to_bgr(msg, max_pixels)
     too_big = oversized_image(msg.width, msg.height, max_pixels)
     if too_big:
         raise ImageEncodingError(too_big)
-    if _BRIDGE is not None:
-        _check_geometry(msg)
-        try:
-            out = _BRIDGE.imgmsg_to_cv2(msg, desired_encoding="bgr8")
-        except Exception as exc:  # CvBridgeError and friends
-            raise ImageEncodingError(f"cannot convert '{msg.encoding}' image: {exc}") from exc
-        return np.ascontiguousarray(out)
-    return image_to_bgr(msg.encoding, msg.height, msg.width, msg.step, msg.data,
-                        msg.is_bigendian)
+    _check_geometry(msg)
+    try:
+        out = _BRIDGE.imgmsg_to_cv2(msg, desired_encoding="bgr8")
+    except Exception as exc:  # CvBridgeError and friends
+        raise ImageEncodingError(f"cannot convert '{msg.encoding}' image: {exc}") from exc
+    return np.ascontiguousarray(out)
 
 
 def bgr_to_image_msg(bgr: np.ndarray, header: Header | None = None,

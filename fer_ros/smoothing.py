@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fer_ros.numeric import is_int, is_real
+
 __all__ = ["CLOCK_JUMP_BACK_S", "EmotionSmoother", "SmoothedEmotion"]
 
 # A stamp this many seconds (or more) older than a track's previous one is taken as a clock
@@ -61,13 +63,13 @@ class EmotionSmoother:
         self, num_classes: int, time_constant_s: float = 0.5, switch_margin: float = 0.1
     ) -> None:
         """Validate the parameters (ValueError on a bad one) and start with no tracks."""
-        if not _is_int(num_classes) or num_classes < 2:
+        if not is_int(num_classes) or num_classes < 2:
             raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-        if not _is_real(time_constant_s) or not 0.0 <= time_constant_s < math.inf:
+        if not is_real(time_constant_s) or not 0.0 <= time_constant_s < math.inf:
             raise ValueError(
                 f"time_constant_s must be a finite number >= 0, got {time_constant_s!r}"
             )
-        if not _is_real(switch_margin) or not 0.0 <= switch_margin < 1.0:
+        if not is_real(switch_margin) or not 0.0 <= switch_margin < 1.0:
             raise ValueError(f"switch_margin must be in [0, 1), got {switch_margin!r}")
         self.num_classes = int(num_classes)
         self.time_constant_s = float(time_constant_s)
@@ -80,7 +82,7 @@ class EmotionSmoother:
         ``scores`` are non-negative with a positive sum and are normalised to sum to 1.
         Raises ValueError for scores of the wrong length or values, or a non-finite stamp.
         """
-        if not _is_real(stamp_s) or not math.isfinite(stamp_s):
+        if not is_real(stamp_s) or not math.isfinite(stamp_s):
             raise ValueError(f"stamp_s must be a finite number, got {stamp_s!r}")
         stamp_s = float(stamp_s)
         scores = self._normalised(scores)
@@ -121,11 +123,3 @@ class EmotionSmoother:
         if not np.all(np.isfinite(array)) or np.any(array < 0) or array.sum() <= 0:
             raise ValueError(f"scores must be finite, >= 0 and not all 0, got {array}")
         return array / array.sum()
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

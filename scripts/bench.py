@@ -14,7 +14,11 @@ camera rate, then every graph (default: 4 processes at 30 fps, 1 process at 60 f
 as deployed and measured from outside: results/s, % of published frames answered, latency
 capture -> EmotionArray, and both as a ratio to the bare loop.  On the hard clip also face
 recall and new-face latency, default search schedule vs searching every frame, from its
-ground truth.  Then the verdicts against the targets for what was measured.
+ground truth.  After each graph run the camera stops and the graph drains; the bench then
+prints the whole run's frames (published, the camera's achieved rate and rate warning,
+answered, dropped) as it counted them from stamps next to the nodes' own counts on
+/diagnostics, and whether the two agree.  Then the verdicts against the targets for what was
+measured.
 
 Written: the printed report also as bench_out/bench.json and bench_out/bench.md (the README
 table).  Exit code 0; 1 with --check-targets when a verdict is a miss; 2 when a run failed.

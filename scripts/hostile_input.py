@@ -54,7 +54,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from fer_ros.dds import use_large_data_profile  # noqa: E402
-from fer_ros.msg import Emotion, EmotionArray, FaceDetection, FaceDetectionArray  # noqa: E402
+from fer_ros.msg import EmotionArray, FaceDetection, FaceDetectionArray  # noqa: E402
+from hostile_messages import out_of_range_result  # noqa: E402
 
 NODES = ("camera", "face_detector", "emotion", "annotator")
 NAMESPACE = "/hostile"
@@ -231,14 +232,8 @@ def send_hostile_input(probe: Probe, log: list[str]) -> float:
     log.append("sent 5 FaceDetectionArray messages of 2,000 faces (10 % bad crops, "
                "1/7 NaN scores)")
     stamp = time.time()
-    result = EmotionArray()
+    result = out_of_range_result()
     probe.header(result, "hostile_box", stamp)
-    for x, y, w, h in ((2**31 + 5, 10, 50, 50), (100, 100, 2**32 - 1, 2**32 - 1),
-                       (100, 100, 60, 60)):
-        face = Emotion()
-        face.box.x_offset, face.box.y_offset, face.box.width, face.box.height = x, y, w, h
-        face.label, face.confidence = "happy", 0.9
-        result.faces.append(face)
     probe.emotions_pub.publish(result)          # the result first: it waits for its frame
     time.sleep(0.2)
     frame = image(640, 480)

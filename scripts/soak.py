@@ -80,10 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     environment.prepare()
     from benchlib import inputs
-    from benchlib.environment import describe_commit, load_average, log, machine_info
+    from benchlib.environment import REPO, REPORT_COMMIT, load_average, log, machine_info
     from benchlib.graph import GraphRun, RunSpec
     from benchlib.report import write_json
     from benchlib.soak import default_warmup, default_window, evaluate, print_report, watch
+    from training.provenance import git_commit
 
     if args.seconds <= 0 or args.fps <= 0:
         raise SystemExit("soak: --seconds and --fps must be > 0")
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                    detector=args.detector, seconds=measured, warmup=warmup,
                    namespace=f"/fer_soak_{os.getpid()}", launcher=args.launcher,
                    annotated=args.annotated)
-    res: dict[str, Any] = {"machine": machine_info(), "commit": describe_commit(),
+    res: dict[str, Any] = {"machine": machine_info(), "commit": git_commit(REPO, **REPORT_COMMIT),
                            "mode": args.mode,
                            "source": str(clip.path), "fps": args.fps, "seconds": args.seconds,
                            "warmup": warmup, "window": window, "model": str(model),

@@ -73,6 +73,15 @@ def spin_until(executor, predicate, timeout: float = 10.0, step: float = 0.05) -
     return bool(predicate())
 
 
+def wait_connected(executor, publishers, outputs=()) -> bool:
+    """Spin until each publisher has its count of subscriptions (``{publisher: count}``) and
+    each ``(node, topic)`` of ``outputs`` has a subscriber (a test's Collector), so that what
+    the test publishes next is not lost to discovery."""
+    return spin_until(executor, lambda: all(
+        p.get_subscription_count() >= n for p, n in publishers.items()) and all(
+        node.count_subscribers(topic) >= 1 for node, topic in outputs))
+
+
 class Collector:
     """Subscribes to one topic on a helper node and keeps every message."""
 

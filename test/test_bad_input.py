@@ -14,7 +14,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-from conftest import REPO, Collector, composite_frame, spin_until
+from conftest import REPO, Collector, composite_frame, spin_until, wait_connected
 from fer_ros.msg import EmotionArray, FaceDetectionArray
 
 RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
@@ -93,8 +93,7 @@ def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, 
     executor.add_node(node)
     pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
     faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
-                      and node.count_subscribers("/faces") >= 1)
+    assert wait_connected(executor, {pub: 1}, [(node, "/faces")])
     frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
     real = node._search.detector.detect
 
@@ -129,8 +128,7 @@ def test_emotion_node_rejects_inconsistent_faces_messages(ros_context, executor,
     executor.add_node(node)
     pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
     out = Collector(helper_node, EmotionArray, "emotions", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
-                      and node.count_subscribers("/emotions") >= 1)
+    assert wait_connected(executor, {pub: 1}, [(node, "/emotions")])
 
     def faces_msg(sec, crops=1, faces=1, crop=None):
         msg = FaceDetectionArray()
@@ -291,7 +289,7 @@ def test_annotator_ignores_results_without_frames(ros_context, executor, helper_
         Parameter("result_buffer_size", value=2)])
     executor.add_node(node)
     pub = helper_node.create_publisher(EmotionArray, "emotions", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1)
+    assert wait_connected(executor, {pub: 1})
     for sec in range(5):
         msg = EmotionArray()
         msg.header.stamp.sec = sec
@@ -448,8 +446,7 @@ def test_frames_over_the_pixel_budget_are_rejected_before_any_copy(
     executor.add_node(ann)
     pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
     faces = Collector(helper_node, FaceDetectionArray, "faces", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 2
-                      and det.count_subscribers("/faces") >= 1)
+    assert wait_connected(executor, {pub: 2}, [(det, "/faces")])
     frame, _ = composite_frame(astronaut_bgr, [(40, 100)])
     # one row too many: over the budget (the data is consistent, so only the size is wrong)
     pub.publish(image(height=481, data=bytes(640 * 3 * 481), sec=1))
@@ -467,25 +464,17 @@ def test_frames_over_the_pixel_budget_are_rejected_before_any_copy(
 def test_annotator_skips_only_the_face_with_an_out_of_range_box(ros_context, executor,
                                                                  helper_node):
     """A uint32 box coordinate >= 2**31 made cv2.rectangle raise and lost the whole frame."""
-    from fer_ros.msg import Emotion
     from fer_ros.nodes.annotator_node import AnnotatorNode
+    from hostile_messages import out_of_range_result
 
     node = AnnotatorNode(context=ros_context)
     executor.add_node(node)
     pub = helper_node.create_publisher(Image, "image_raw", RELIABLE)
     emo_pub = helper_node.create_publisher(EmotionArray, "emotions", RELIABLE)
     out = Collector(helper_node, Image, "image_annotated", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
-                      and emo_pub.get_subscription_count() >= 1
-                      and node.count_subscribers("/image_annotated") >= 1)
-    result = EmotionArray()
+    assert wait_connected(executor, {pub: 1, emo_pub: 1}, [(node, "/image_annotated")])
+    result = out_of_range_result()
     result.header.stamp.sec, result.header.frame_id = 1, "cam"
-    for x, y, w, h in ((2**31 + 5, 10, 50, 50), (100, 100, 2**32 - 1, 2**32 - 1),
-                       (100, 100, 60, 60)):
-        face = Emotion()
-        face.box.x_offset, face.box.y_offset, face.box.width, face.box.height = x, y, w, h
-        face.label, face.confidence = "happy", 0.9
-        result.faces.append(face)
     pub.publish(image(sec=1))                  # black 640x480
     emo_pub.publish(result)
     assert spin_until(executor, lambda: len(out.messages) >= 1)
@@ -509,8 +498,7 @@ def test_emotion_node_caps_faces_and_handles_each_face_alone(ros_context, execut
     executor.add_node(node)
     pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
     out = Collector(helper_node, EmotionArray, "emotions", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
-                      and node.count_subscribers("/emotions") >= 1)
+    assert wait_connected(executor, {pub: 1}, [(node, "/emotions")])
     msg = FaceDetectionArray()
     msg.header.stamp.sec = 7
     good = bgr_to_image_msg(np.full((40, 40, 3), 120, np.uint8))
@@ -550,8 +538,7 @@ def test_emotion_node_drops_a_message_over_its_frame_budget(ros_context, executo
     executor.add_node(node)
     pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
     out = Collector(helper_node, EmotionArray, "emotions", RELIABLE)
-    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1
-                      and node.count_subscribers("/emotions") >= 1)
+    assert wait_connected(executor, {pub: 1}, [(node, "/emotions")])
 
     def faces_msg(sec, n):
         msg = FaceDetectionArray()

@@ -38,7 +38,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import Image
 
-from conftest import Collector, composite_frame, spin_until
+from conftest import Collector, composite_frame, spin_until, wait_connected
 from fer_ros import ros_image
 from fer_ros.image_encoding import (BYTES_PER_PIXEL, MAX_DIMENSION, MAX_PIXELS,
                                     SUPPORTED_ENCODINGS, ImageEncodingError, image_to_bgr)
@@ -523,10 +523,8 @@ def test_graph_survives_the_corpus_counts_every_rejection_and_throttles_the_log(
         Parameter("log_throttle_s", value=0.0), Parameter("publish_compressed", value=False)])
     for node in (detector, annotator):
         executor.add_node(node)
-    assert spin_until(executor, lambda: images.get_subscription_count() >= 2
-                      and results.get_subscription_count() >= 1
-                      and detector.count_subscribers("/faces") >= 1
-                      and annotator.count_subscribers("/image_annotated") >= 1)
+    assert wait_connected(executor, {images: 2, results: 1},
+                          [(detector, "/faces"), (annotator, "/image_annotated")])
     # /rosout is connected when a line of each node comes through
     for node in (detector, annotator):
         node.get_logger().info("corpus test: start")
@@ -654,9 +652,7 @@ def test_annotator_draws_every_frame_whatever_its_faces(ros_context, executor, h
     images = helper_node.create_publisher(Image, "image_raw", reliable)
     results = helper_node.create_publisher(EmotionArray, "emotions", reliable)
     annotated = Collector(helper_node, Image, "image_annotated", reliable)
-    assert spin_until(executor, lambda: images.get_subscription_count() >= 1
-                      and results.get_subscription_count() >= 1
-                      and node.count_subscribers("/image_annotated") >= 1)
+    assert wait_connected(executor, {images: 1, results: 1}, [(node, "/image_annotated")])
     frames, expected_skips = 20, 0
     for sec in range(1, frames + 1):
         result = EmotionArray()

@@ -4,8 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
+from fer_ros.preprocessing import to_bgr8
 from fer_ros.sources import SourceError, describe_spec, open_source
-from fer_ros.sources.base import target_size, to_bgr8
+from fer_ros.sources.base import target_size
 from fer_ros.sources.capture import DeviceSource, VideoFileSource
 from fer_ros.sources.files import ImageFileSource, ImageFolderSource
 

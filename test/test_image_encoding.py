@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fer_ros.image_encoding import (SUPPORTED_ENCODINGS, ImageEncodingError,
-                                    bgr_to_image_fields, encode_jpeg, image_msg_to_bgr,
-                                    image_to_bgr)
+                                    bgr_to_image_fields, encode_jpeg, image_to_bgr,
+                                    message_fields_to_bgr)
 
 RNG = np.random.default_rng(1234)
 
@@ -310,11 +310,11 @@ def test_fields_errors():
         bgr_to_image_fields(np.zeros((0, 4, 3), np.uint8))
 
 
-def test_image_msg_to_bgr_with_a_message_like_object():
+def test_message_fields_to_bgr_with_a_message_like_object():
     bgr = rand_bgr(3, 4)
     f = bgr_to_image_fields(bgr, "rgb8")
     msg = types.SimpleNamespace(**f)
-    np.testing.assert_array_equal(image_msg_to_bgr(msg), bgr)
+    np.testing.assert_array_equal(message_fields_to_bgr(msg), bgr)
 
 
 def test_with_a_real_sensor_msgs_image():
@@ -323,7 +323,7 @@ def test_with_a_real_sensor_msgs_image():
     f = bgr_to_image_fields(bgr)
     msg = Image(encoding=f["encoding"], height=f["height"], width=f["width"], step=f["step"])
     msg.data = f["data"]
-    np.testing.assert_array_equal(image_msg_to_bgr(msg), bgr)
+    np.testing.assert_array_equal(message_fields_to_bgr(msg), bgr)
 
 
 # ------------------------------------------------------------------------------ JPEG

@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fer_ros.preprocessing import gray_channels
+
 IMAGE_SIZE = 48
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 # FER2013's own label indices: 0 Angry, 1 Disgust, 2 Fear, 3 Happy, 4 Sad, 5 Surprise, 6 Neutral.
@@ -42,12 +44,7 @@ class Split:
 
 def to_grayscale_48(image: np.ndarray) -> np.ndarray:
     """Convert an image of any size, grayscale or BGR(A), to 48x48 uint8 grayscale."""
-    if image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    elif image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    elif image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
+    image = gray_channels(image)
     if image.dtype != np.uint8:
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if image.shape != (IMAGE_SIZE, IMAGE_SIZE):

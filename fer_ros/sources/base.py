@@ -3,6 +3,7 @@ normalisation (BGR uint8, requested size, pixel budget). ROS-free."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,7 @@ import numpy as np
 
 from fer_ros.budget import oversized_image
 from fer_ros.errors import StartupError
+from fer_ros.preprocessing import to_bgr8
 
 BAG_SUFFIXES = (".db3", ".mcap")      # rosbag2 storage files (SQLite, MCAP)
 
@@ -23,22 +25,6 @@ def is_bag_path(path: Path) -> bool:
     if path.is_dir():
         return (path / "metadata.yaml").is_file()
     return path.suffix.lower() in BAG_SUFFIXES
-
-
-def to_bgr8(frame: np.ndarray) -> np.ndarray:
-    """Convert a gray / BGRA / 16-bit frame to contiguous BGR uint8."""
-    if frame.dtype != np.uint8:
-        if frame.dtype == np.uint16:
-            frame = (frame >> 8).astype(np.uint8)
-        else:
-            frame = np.clip(frame, 0, 255).astype(np.uint8)
-    if frame.ndim == 2:
-        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    elif frame.ndim == 3 and frame.shape[2] == 1:
-        frame = cv2.cvtColor(frame[:, :, 0], cv2.COLOR_GRAY2BGR)
-    elif frame.ndim == 3 and frame.shape[2] == 4:
-        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(frame)
 
 
 def target_size(src_w: int, src_h: int, width: int, height: int) -> tuple[int, int]:
@@ -120,3 +106,19 @@ class FrameSource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
+
+
+class PathSource(FrameSource):
+    """A source read from a path that must name an existing file (``folder``: a folder);
+    ``kind`` names the source in messages ("image file '<path>'")."""
+
+    kind = "file"
+    folder = False
+
+    def __init__(self, path: str | os.PathLike, width: int = 0, height: int = 0,
+                 max_pixels: int = 0) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.kind} '{self.path}'", width, height, max_pixels)
+        if not (self.path.is_dir() if self.folder else self.path.is_file()):
+            raise SourceError(f"{self.description}: no such "
+                              f"{'folder' if self.folder else 'file'}")

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_ros.sources.base import FrameSource, SourceError
+from fer_ros.sources.base import FrameSource, PathSource, SourceError
 
 AV_LOG_QUIET = -8
 
@@ -71,13 +71,14 @@ class CaptureSource(FrameSource):
             self._cap = None
 
 
-class VideoFileSource(CaptureSource):
+class VideoFileSource(PathSource, CaptureSource):
+    """A video file; reopen() restarts it from its first frame."""
+
+    kind = "video file"
+
     def __init__(self, path: str | os.PathLike, width: int = 0, height: int = 0,
                  max_pixels: int = 0) -> None:
-        self.path = Path(path)
-        super().__init__(f"video file '{self.path}'", width, height, max_pixels)
-        if not self.path.is_file():
-            raise SourceError(f"{self.description}: no such file")
+        super().__init__(path, width, height, max_pixels)
         self._fps: float | None = None
         self._passes = 0
         self.reopen()

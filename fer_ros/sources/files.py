@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_ros.sources.base import FrameSource, SourceError
+from fer_ros.sources.base import PathSource, SourceError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
@@ -17,15 +17,14 @@ def _read_image(path: Path) -> np.ndarray | None:
     return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
 
 
-class ImageFileSource(FrameSource):
+class ImageFileSource(PathSource):
     """One still image; each read returns it again (one read per loop when not looping)."""
+
+    kind = "image file"
 
     def __init__(self, path: str | os.PathLike, width: int = 0, height: int = 0,
                  max_pixels: int = 0) -> None:
-        self.path = Path(path)
-        super().__init__(f"image file '{self.path}'", width, height, max_pixels)
-        if not self.path.is_file():
-            raise SourceError(f"{self.description}: no such file")
+        super().__init__(path, width, height, max_pixels)
         self._frame = _read_image(self.path)
         if self._frame is None:
             raise SourceError(f"{self.description}: OpenCV cannot decode it")
@@ -44,16 +43,16 @@ class ImageFileSource(FrameSource):
         self._done = False
 
 
-class ImageFolderSource(FrameSource):
+class ImageFolderSource(PathSource):
     """The image files of a folder, in file-name order; undecodable files are skipped (their
     paths listed in ``skipped``), a folder where none decodes fails to open."""
 
+    kind = "image folder"
+    folder = True
+
     def __init__(self, path: str | os.PathLike, width: int = 0, height: int = 0,
                  max_pixels: int = 0) -> None:
-        self.path = Path(path)
-        super().__init__(f"image folder '{self.path}'", width, height, max_pixels)
-        if not self.path.is_dir():
-            raise SourceError(f"{self.description}: no such folder")
+        super().__init__(path, width, height, max_pixels)
         self.files = sorted(p for p in self.path.iterdir()
                             if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
         if not self.files:

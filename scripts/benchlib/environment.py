@@ -1,4 +1,4 @@
-"""Where the bench runs: paths, the process environment of the runs, commit and machine.
+"""Where the bench runs: paths, the process environment of the runs, the machine.
 
 :func:`prepare` is the one place that changes the environment; both CLIs call it first,
 before anything imports rclpy, so the node processes they start inherit it.
@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import platform
 import random
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT_DIR = REPO / "bench_out"          # git-ignored: clips, logs, reports
+# The reports name the commit as training.provenance.git_commit(REPO, **REPORT_COMMIT) gives
+# it: 10 digits, '-dirty' for any uncommitted change in the tree.
+REPORT_COMMIT = {"paths": (), "abbrev": 10}
 
 
 def prepare() -> None:
@@ -34,16 +36,6 @@ def prepare() -> None:
 def log(msg: str) -> None:
     """Progress goes to stderr; the report goes to stdout."""
     print(msg, file=sys.stderr, flush=True)
-
-
-def describe_commit() -> str:
-    """``git describe --always --dirty`` of the checkout the nodes run from."""
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"],
-                             cwd=REPO, text=True, capture_output=True, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def _cpu_model() -> str:

@@ -11,6 +11,10 @@ process.  Per run (frames captured in the measurement window):
 * latency    = EmotionArray receive time - header.stamp (capture), p50/p95/p99;
 * stages     = capture->camera_info, capture->faces, faces->emotions, emotions->annotated;
 * CPU %, RSS = per process (100 % = one core), this measuring process included.
+
+After the window the camera is stopped and the graph drains; then the frame account
+(:mod:`benchlib.frame_account`) sets the bench's whole-run counts from stamps next to the
+nodes' own on /diagnostics, and the camera's statuses in the window give its achieved rate.
 """
 
 from __future__ import annotations
@@ -26,14 +30,22 @@ from typing import Any
 
 import numpy as np
 
+from benchlib import frame_account
 from benchlib.environment import REPO
 from benchlib.inputs import Clip
-from benchlib.measurer import Measurer
+from benchlib.measurer import ANNOTATED_TOPICS, Measurer, measured_topics
 from benchlib.metrics import StageTimes, latency_summary
 from benchlib.sampler import ProcessSampler
 
 MAX_RATE = 1000.0            # camera fps parameter for "as fast as it can" (its maximum)
 NODE_NAMES = ("camera", "face_detector", "emotion", "annotator")
+# The camera process holds its first frame until its image_raw subscribers (face_detector,
+# annotator) have matched, as the single-process runner does: a frame sent before that is
+# lost where no node can count it.
+IMAGE_RAW_SUBSCRIBERS = 2
+DRAIN_QUIET_S = 1.0           # drained: no frame or result arrived for this long
+DRAIN_TIMEOUT_S = 15.0
+FINAL_STATUS_TIMEOUT_S = 5.0  # a status published after the drain (default period: 1 s)
 MODES = {"processes": "4 processes", "pipeline": "1 process"}
 
 
@@ -75,7 +87,8 @@ def _param(v: Any) -> str:
 def node_commands(spec: RunSpec) -> dict[str, list[str]]:
     """The command line of every process of the run."""
     fps = MAX_RATE if spec.rate is None else float(spec.rate)
-    cam = {"source": spec.source, "fps": fps, "loop": True}
+    cam = {"source": spec.source, "fps": fps, "loop": True,
+           "wait_for_subscribers": IMAGE_RAW_SUBSCRIBERS}
     params_file = str(spec.params_file) if spec.params_file else ""
     if spec.mode == "pipeline":
         cmd = ([str(Path(sys.prefix) / "bin" / "fer_ros_pipeline")]
@@ -85,6 +98,8 @@ def node_commands(spec: RunSpec) -> dict[str, list[str]]:
                 "--params-file", params_file]
         if spec.detector:
             cmd += ["--detector", spec.detector]
+        for topic in measured_topics(spec.annotated):
+            cmd += ["--wait-for", f"{topic}=1"]      # the measuring node sees every frame
         return {"pipeline": cmd}
     per_node: dict[str, dict[str, Any]] = {
         "camera": cam,
@@ -167,12 +182,9 @@ class GraphRun:
             for name in ("face_detector", "emotion", "annotator"):
                 self._launch(name, cmds[name])
             m = self.measurer
-            ann = 1 if self.spec.annotated != "none" else 0
             need = {"image_raw": (0, 2), "faces": (1, 2), "emotions": (1, 2)}
-            if ann:
-                topic = "image_annotated" + ("/compressed" if self.spec.annotated ==
-                                             "compressed" else "")
-                need[topic] = (1, 1)
+            if ANNOTATED_TOPICS[self.spec.annotated]:
+                need[ANNOTATED_TOPICS[self.spec.annotated]] = (1, 1)
 
             def connected() -> bool:
                 return all(m.counts(t)[0] >= p and m.counts(t)[1] >= s
@@ -217,6 +229,49 @@ class GraphRun:
             fh.close()
         if self.measurer is not None:
             self.measurer.close()
+
+    def stop_camera_and_drain(self) -> str | None:
+        """Stop the camera and wait until no frame or result arrived for DRAIN_QUIET_S;
+        None once drained, else why not."""
+        why = self.measurer.stop_camera()
+        if why is not None:
+            time.sleep(DRAIN_QUIET_S)      # the window's last results still arrive
+            return f"could not stop the camera: {why}"
+        st = self.measurer.stages
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        seen, quiet_since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            self.check_alive()
+            now = (st.count(), st.frames("emotions"), st.frames("annotated"))
+            if now != seen:
+                seen, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= DRAIN_QUIET_S:
+                return None
+            time.sleep(0.05)
+        return f"frames or results still arriving {DRAIN_TIMEOUT_S:g} s after the camera stop"
+
+    def final_statuses(self, after_ns: int) -> dict[str, dict[str, str] | None]:
+        """Per node of the account, its first /diagnostics status stamped at or after
+        ``after_ns`` (None: none came within FINAL_STATUS_TIMEOUT_S)."""
+        deadline = time.monotonic() + FINAL_STATUS_TIMEOUT_S
+
+        def first_after(name: str) -> dict[str, str] | None:
+            return next((s.values for s in self.measurer.node_statuses(name)
+                         if s.stamp_ns >= after_ns), None)
+        while time.monotonic() < deadline and \
+                any(first_after(n) is None for n in frame_account.ACCOUNT_NODES):
+            time.sleep(0.05)
+        return {n: first_after(n) for n in frame_account.ACCOUNT_NODES}
+
+    def account(self, drain_problem: str | None) -> dict[str, Any]:
+        """The frame account of the whole run (call after :meth:`stop_camera_and_drain`)."""
+        st = self.measurer.stages
+        out = frame_account.compare(st.count(), st.frames("emotions"),
+                                    self.final_statuses(time.time_ns()),
+                                    drained=drain_problem is None)
+        if drain_problem is not None:
+            out["differences"].append(drain_problem)
+        return out
 
     # -- results -----------------------------------------------------------------------------
     def result(self, t0_ns: int, t1_ns: int, m0: float, m1: float) -> dict[str, Any]:
@@ -272,8 +327,9 @@ class GraphRun:
         }
 
 
-def run_graph(spec: RunSpec, log_dir: Path, drain_s: float = 1.0) -> dict[str, Any]:
-    """One measured run: start, warm up, measure ``spec.seconds``, drain, stop."""
+def run_graph(spec: RunSpec, log_dir: Path) -> dict[str, Any]:
+    """One measured run: start, warm up, measure ``spec.seconds``, stop the camera, drain,
+    read the frame account, stop."""
     run = GraphRun(spec, log_dir)
     try:
         run.start()
@@ -283,8 +339,11 @@ def run_graph(spec: RunSpec, log_dir: Path, drain_s: float = 1.0) -> dict[str, A
         time.sleep(spec.seconds)
         t1, m1 = time.time_ns(), time.monotonic()
         run.check_alive()
-        time.sleep(drain_s)      # results of the last frames of the window still arrive
+        drain_problem = run.stop_camera_and_drain()
         res = run.result(t0, t1, m0, m1)
+        res["camera"] = frame_account.camera_rate(run.measurer.node_statuses("camera"),
+                                                  t0, t1)
+        res["frame_account"] = run.account(drain_problem)
     finally:
         run.stop()
     res["exit_codes"] = run.exit_codes

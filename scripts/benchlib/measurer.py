@@ -3,15 +3,30 @@
 It subscribes to camera_info, faces, emotions and image_annotated and records, per frame
 (matched by header stamp), the DDS receive time of each message
 (``MessageInfo.received_timestamp``: the same system clock as the camera's capture stamp on
-the same machine, so a busy Python executor here does not inflate the figures).
+the same machine, so a busy Python executor here does not inflate the figures).  It also
+keeps the run's nodes' /diagnostics statuses (:class:`benchlib.frame_account.Status`) and
+can stop the camera (its ``max_frames`` parameter) so the graph drains before the frame
+account is read.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
+from benchlib.frame_account import ACCOUNT_NODES, Status
 from benchlib.metrics import LatencyRecorder, StageTimes
+
+STATUSES_KEPT = 3600          # per node: an hour of statuses at the default 1 s period
+ANNOTATED_TOPICS = {"raw": "image_annotated", "compressed": "image_annotated/compressed",
+                    "none": None}
+
+
+def measured_topics(annotated: str) -> list[str]:
+    """The graph topics the measuring node subscribes to (relative to the namespace)."""
+    topics = ["camera_info", "faces", "emotions"]
+    return topics + [ANNOTATED_TOPICS[annotated]] if ANNOTATED_TOPICS[annotated] else topics
 
 
 class Measurer:
@@ -22,6 +37,8 @@ class Measurer:
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rcl_interfaces.srv import SetParameters
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
@@ -40,11 +57,19 @@ class Measurer:
         sub(CameraInfo, "camera_info", self._cb("camera"), qos)
         sub(FaceDetectionArray, "faces", self._cb("faces"), qos)
         sub(EmotionArray, "emotions", self._on_emotions, qos)
-        if annotated == "raw":
-            sub(Image, "image_annotated", self._cb("annotated"), qos)
-        elif annotated == "compressed":
-            sub(CompressedImage, "image_annotated/compressed", self._cb("annotated"), qos)
+        if annotated != "none":
+            sub(Image if annotated == "raw" else CompressedImage, ANNOTATED_TOPICS[annotated],
+                self._cb("annotated"), qos)
         self.annotated = annotated
+        prefix = f"fer_ros: {self.ns.lstrip('/')}/"
+        self._status_names = {prefix + name: name for name in ACCOUNT_NODES}
+        self._status_lock = threading.Lock()
+        self._statuses: dict[str, deque[Status]] = {name: deque(maxlen=STATUSES_KEPT)
+                                                   for name in ACCOUNT_NODES}
+        sub(DiagnosticArray, "/diagnostics", self._on_diagnostics,
+            QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+        self._camera_params = self.node.create_client(SetParameters,
+                                                      f"{self.ns}/camera/set_parameters")
         self._executor = SingleThreadedExecutor(context=self.ctx)
         self._executor.add_node(self.node)
         self._stop = threading.Event()
@@ -79,6 +104,42 @@ class Measurer:
         self.faces_per_frame.setdefault(stamp, len(msg.faces))
         self.callback_delay.add(now / 1e9, (now - recv) / 1e9)
         self.first_result.set()
+
+    def _on_diagnostics(self, msg) -> None:
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        for s in msg.status:
+            name = self._status_names.get(s.name)
+            if name is None:
+                continue
+            level = s.level[0] if isinstance(s.level, (bytes, bytearray)) else int(s.level)
+            status = Status(stamp, level, s.message, {kv.key: kv.value for kv in s.values})
+            with self._status_lock:
+                self._statuses[name].append(status)
+
+    def node_statuses(self, name: str) -> list[Status]:
+        with self._status_lock:
+            return list(self._statuses[name])
+
+    def stop_camera(self, timeout_s: float = 5.0) -> str | None:
+        """Make the camera stop publishing (``max_frames`` = the frames it reported so far,
+        so it finishes after its next frame); None on success, else why not."""
+        from rcl_interfaces.srv import SetParameters
+        from rclpy.parameter import Parameter
+
+        last = self.node_statuses("camera")
+        published = int(last[-1].values.get("total_published", "0")) if last else 0
+        if not self._camera_params.wait_for_service(timeout_sec=timeout_s):
+            return f"{self._camera_params.srv_name} is not available"
+        request = SetParameters.Request(
+            parameters=[Parameter("max_frames", value=max(1, published)).to_parameter_msg()])
+        future = self._camera_params.call_async(request)
+        deadline = time.monotonic() + timeout_s
+        while not future.done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not future.done():
+            return f"{self._camera_params.srv_name} did not answer in {timeout_s:g} s"
+        [result] = future.result().results
+        return None if result.successful else f"max_frames refused: {result.reason}"
 
     def counts(self, topic: str) -> tuple[int, int]:
         full = f"{self.ns}/{topic}"

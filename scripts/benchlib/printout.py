@@ -21,6 +21,13 @@ def print_report(report: dict[str, Any]) -> None:
               "capture stamp -> EmotionArray received), next to the bare loop on the same "
               "content:")
         print(rp.format_table(rp.main_rows(report), rp.MAIN_HEADER))
+    if rp.frames_rows(report):
+        print("\nframes over the whole run, after the camera stopped and the graph drained "
+              "(bench: stamps seen / EmotionArrays received; nodes: /diagnostics; d/r/f = "
+              "dropped / rejected / failed):")
+        print(rp.format_table(rp.frames_rows(report), rp.FRAMES_HEADER))
+        for line in rp.frames_notes(report):
+            print("  " + line)
     if report.get("recall"):
         print("\nface recall and new-face latency on the hard clip (bare loop, every frame in "
               "order at the clip's rate):")

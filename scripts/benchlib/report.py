@@ -139,6 +139,48 @@ def main_rows(report: dict[str, Any]) -> list[list[object]]:
     return rows
 
 
+FRAMES_HEADER = ["clip", "graph", "camera", "achieved fr/s (min)", "rate warning",
+                 "published bench / camera", "answered bench / emotion", "dropped bench",
+                 "face_detector d/r/f", "emotion d/r/f", "nodes' sum", "agree"]
+
+
+def _pair(a: Any, b: Any) -> str:
+    return f"{a} / {'-' if b is None else b}"
+
+
+def frames_rows(report: dict[str, Any]) -> list[list[object]]:
+    """Per run, the whole-run frame account after drain (benchlib.frame_account)."""
+    rows = []
+    for r in report.get("runs", []):
+        acc, cam = r.get("frame_account"), r.get("camera")
+        if acc is None or cam is None:
+            continue
+        nodes = acc["nodes"] or {}
+        by_node = nodes.get("by_node", {})
+
+        def counts(name: str) -> str:
+            c = by_node.get(name)
+            return "-" if c is None else "/".join(str(c[k]) for k in ("dropped", "rejected",
+                                                                      "failed"))
+        achieved = ("-" if cam["achieved_hz"] is None else
+                    f"{cam['achieved_hz']:.1f} ({cam['achieved_hz_min']:.1f})")
+        warning = "-" if not cam["statuses"] else ("yes" if cam["warned"] else "no")
+        agree = {True: "yes", False: "NO", None: "-"}[acc["agree"]]
+        rows.append([r["clip_label"], r["graph"], r["rate"], achieved, warning,
+                     _pair(acc["bench"]["published"], nodes.get("published")),
+                     _pair(acc["bench"]["answered"], nodes.get("answered")),
+                     acc["bench"]["dropped"], counts("face_detector"), counts("emotion"),
+                     "-" if not nodes else nodes["accounted"], agree])
+    return rows
+
+
+def frames_notes(report: dict[str, Any]) -> list[str]:
+    """Why a run's account does not agree (or could not be made)."""
+    return [f"{r['name']}: " + "; ".join(r["frame_account"]["differences"])
+            for r in report.get("runs", [])
+            if r.get("frame_account") and r["frame_account"]["differences"]]
+
+
 BARE_HEADER = ["clip", "stamps", "schedule", "frames", "frames/s", "mean ms", "p95 ms",
                "searched %", "faces/frame"]
 
@@ -191,6 +233,11 @@ def verdict_lines(report: dict[str, Any]) -> list[str]:
 def markdown(report: dict[str, Any]) -> str:
     """The README's performance section, verbatim."""
     parts = ["\n\n".join(headline(report)), markdown_table(main_rows(report), MAIN_HEADER)]
+    frames, notes = frames_rows(report), frames_notes(report)
+    if frames:
+        parts.append(markdown_table(frames, FRAMES_HEADER))
+    if notes:
+        parts.append("\n".join(f"- {line}" for line in notes))
     if report.get("recall"):
         parts.append(markdown_table(recall_rows(report), RECALL_HEADER))
     if report.get("bare_loops"):

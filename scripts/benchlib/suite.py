@@ -11,9 +11,10 @@ from typing import Any
 
 from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib import report as rp
-from benchlib.environment import (OUT_DIR, REPO, describe_commit, load_average, log,
+from benchlib.environment import (OUT_DIR, REPO, REPORT_COMMIT, load_average, log,
                                   machine_info)
 from benchlib.graph import MAX_RATE, MODES, RunSpec, run_graph
+from training.provenance import git_commit
 
 EVERY_FRAME = {"search_interval_ms": 0.0}     # the recall reference: search on every frame
 
@@ -103,7 +104,7 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
     emo_values = inputs.node_values(params_file, "emotion")
     classifier = load_classifier(model, num_threads=int(emo_values.get("num_threads", 2)))
     report: dict[str, Any] = {
-        "commit": describe_commit(), "date_utc": time.strftime("%Y-%m-%d %H:%M UTC",
+        "commit": git_commit(REPO, **REPORT_COMMIT), "date_utc": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                time.gmtime()),
         "machine": machine_info(), "argv": opts.argv,
         "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"), "model": _shown(model),
@@ -155,6 +156,11 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
             report["runs"].append(r)
             log(f"  {r['fps']:.1f} results/s of {r['camera_fps']:.1f} published "
                 f"({r['answered_percent']:.1f} % answered), p95 {r['latency']['p95_ms']:.1f} ms")
+            acc = r["frame_account"]
+            log(f"  whole run: {acc['bench']['published']} published, "
+                f"{acc['bench']['answered']} answered, {acc['bench']['dropped']} dropped "
+                f"(bench); the nodes agree: "
+                f"{ {True: 'yes', False: 'no', None: 'cannot tell'}[acc['agree']] }")
             if r["camera_info_missed_by_bench"] > 0.01 * max(1, r["frames_with_result"]):
                 log(f"  note: the measuring node missed camera_info of "
                     f"{r['camera_info_missed_by_bench']} frames that have a result (this "
