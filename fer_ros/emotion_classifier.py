@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_ros.errors import StartupError
 
-class ModelLoadError(RuntimeError):
+
+class ModelLoadError(StartupError):
     """A model or its card is missing, unreadable or inconsistent."""
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from fer_ros.errors import StartupError
+
 RELIABILITY_CHOICES = ("reliable", "best_effort")
 
 
@@ -136,7 +138,7 @@ def undeclared_message(node_name: str, unknown: Sequence[str],
             f"(its parameters: {', '.join(s.name for s in specs)})")
 
 
-class ParameterError(ValueError):
+class ParameterError(StartupError, ValueError):
     """Raised at node start-up when the initial parameter values are invalid."""
 
 

@@ -31,6 +31,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from fer_ros.face_detection import DETECTOR_NAMES
 from benchlib import environment
 
 
@@ -56,7 +57,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
                          "emotion node loads by default)")
     ap.add_argument("--params-file", type=Path, default=None,
                     help="node parameter YAML (default: the package's config/fer_ros.yaml)")
-    ap.add_argument("--detector", choices=["blazeface", "haar"], default=None,
+    ap.add_argument("--detector", choices=DETECTOR_NAMES, default=None,
                     help="face detector (default: the params file's)")
     ap.add_argument("--launcher", choices=["module", "console"], default="module",
                     help="start nodes with 'python -m' from this tree (default) or with "

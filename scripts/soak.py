@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fer_ros.face_detection import DETECTOR_NAMES
 from benchlib import environment
 
 
@@ -60,7 +61,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--model", type=Path, default=None,
                     help="emotion model for the graph (.tflite/.keras; default: the one the "
                          "emotion node loads by default)")
-    ap.add_argument("--detector", choices=["blazeface", "haar"], default=None)
+    ap.add_argument("--detector", choices=DETECTOR_NAMES, default=None)
     ap.add_argument("--params-file", type=Path, default=None,
                     help="node parameter YAML (default: the package's config/fer_ros.yaml)")
     ap.add_argument("--launcher", choices=["module", "console"], default="module")

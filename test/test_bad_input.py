@@ -195,7 +195,7 @@ def test_emotion_executable_reports_missing_model_without_traceback(tmp_path):
 
 
 def test_model_resolver(tmp_path, monkeypatch):
-    from fer_ros.nodes.emotion_node import resolve_model_path
+    from fer_ros.model_files import resolve_model_path
 
     model = tmp_path / "m.tflite"
     model.write_bytes(b"x")
@@ -214,18 +214,18 @@ def test_model_resolver(tmp_path, monkeypatch):
 
 
 def test_default_model_falls_back_to_float32(tmp_path, monkeypatch):
-    from fer_ros.nodes import emotion_node
+    from fer_ros import model_files
 
     share = tmp_path / "share"
     (share / "models").mkdir(parents=True)
     monkeypatch.delenv("FER_ROS_MODEL", raising=False)
-    monkeypatch.setattr(emotion_node, "_share_dirs", lambda: [share])
+    monkeypatch.setattr(model_files, "share_dirs", lambda: [share])
     float32 = share / "models" / "emotion_cnn.tflite"
     float32.write_bytes(b"x")
-    assert emotion_node.resolve_model_path("")[0] == float32
+    assert model_files.resolve_model_path("")[0] == float32
     int8 = share / "models" / "emotion_cnn_int8.tflite"
     int8.write_bytes(b"x")
-    assert emotion_node.resolve_model_path("")[0] == int8
+    assert model_files.resolve_model_path("")[0] == int8
 
 
 # ---------------------------------------------------------------------------- camera
@@ -350,10 +350,10 @@ def test_pure_check_functions(module, values, word):
 
 
 def test_bad_initial_parameter_fails_at_start(ros_context):
-    from fer_ros.nodes import startup_error_types
     from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.nodes.runner import STARTUP_ERRORS
 
-    with pytest.raises(startup_error_types()) as info:
+    with pytest.raises(STARTUP_ERRORS) as info:
         CameraNode(context=ros_context, parameter_overrides=[
             Parameter("reliability", value="sometimes")])
     assert "reliability" in str(info.value)
@@ -406,8 +406,9 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
 def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node, tmp_path):
     from sensor_msgs.msg import CameraInfo
 
+    from fer_ros.camera_info import load_camera_info
+    from fer_ros.nodes.camera_node import CameraNode
     from fer_ros.sources import SourceError
-    from fer_ros.nodes.camera_node import CameraNode, load_camera_info
 
     sample = REPO / "fer_ros" / "data" / "sample_clip.mp4"
     cal = tmp_path / "cal.yaml"

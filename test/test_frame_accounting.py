@@ -205,11 +205,12 @@ def test_without_sequence_numbers_the_drops_are_unknown_not_zero(ros_context, ex
     from sensor_msgs.msg import Image
 
     from conftest import composite_frame
-    from fer_ros import demo, nodes
+    from fer_ros import demo
+    from fer_ros.nodes import base
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
     from fer_ros.ros_image import bgr_to_image_msg
 
-    monkeypatch.setattr(nodes, "message_info_supported", lambda: False)
+    monkeypatch.setattr(base, "message_info_supported", lambda: False)
     detector = FaceDetectorNode(context=ros_context, parameter_overrides=[
         Parameter("diagnostics_period_s", value=0.2)])
     executor.add_node(detector)

@@ -288,7 +288,7 @@ def test_pipeline_namespace_and_params_file(ros_context, tmp_path):
 
 
 def test_pipeline_missing_params_file_is_a_clear_error(ros_context, tmp_path):
-    from fer_ros.nodes import StartupError
+    from fer_ros.errors import StartupError
     from fer_ros.pipeline import Pipeline
 
     with pytest.raises(StartupError, match="nope.yaml"):

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 
 from fer_ros.boxes import clip_to_image
+from fer_ros.errors import StartupError
 
 
-class FaceDetectorError(RuntimeError):
+class FaceDetectorError(StartupError):
     """A detector could not be created (model file missing or unreadable, bad parameter)."""
 
 

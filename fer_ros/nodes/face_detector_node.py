@@ -5,7 +5,7 @@
 
 Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
 the node is busy with a frame only the newest one waits; the frames overwritten there are
-counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
+counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.message_loss). The
 latency therefore does not grow when frames arrive faster than they can be processed.
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
@@ -14,25 +14,26 @@ Malformed images (unknown encoding, step/size mismatch, zero size) are rejected:
 A managed (lifecycle) node: ``configure`` builds the face search (:mod:`fer_ros.face_search`:
 the detector with its model, the tracker, the search schedule) and creates the ``faces``
 lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes,
-``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes to active by itself.
+``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes
+to active by itself.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sensor_msgs.msg import RegionOfInterest
-
 from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_detection import crop
 from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
                                  make_face_search)
-from fer_ros.msg import FaceDetection, FaceDetectionArray
-from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
+from fer_ros.messages import detections_to_msg
+from fer_ros.msg import FaceDetectionArray
+from fer_ros.nodes.base import init_or_destroy
+from fer_ros.nodes.lifecycle import FerLifecycleNode
+from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
-from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, bgr_to_image_msg,
-                               copy_header, describe_image, image_input)
+from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, describe_image,
+                               image_input)
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
@@ -46,25 +47,6 @@ PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_r
 def check_params(values: dict[str, Any]) -> list[str]:
     """Pure validation of the face_detector parameters (complete or partial set)."""
     return check_values(PARAMS, values) + check_thresholds(values) + check_search_params(values)
-
-
-def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetectionArray:
-    """Build the FaceDetectionArray for one frame (pure apart from the message types)."""
-    out = FaceDetectionArray()
-    out.header = copy_header(header)
-    out.image_height, out.image_width = int(bgr.shape[0]), int(bgr.shape[1])
-    for i, det in enumerate(detections):
-        face = FaceDetection()
-        if tracks is not None:
-            face.id = int(tracks[i].id)
-            face.confirmed = bool(tracks[i].confirmed)
-        face.box = RegionOfInterest(x_offset=int(det.x), y_offset=int(det.y),
-                                    width=int(det.w), height=int(det.h), do_rectify=False)
-        face.score = float(det.score)
-        out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(crop(bgr, det), header))
-    out.tracked_ids = [int(i) for i in tracked_ids]
-    return out
 
 
 class FaceDetectorNode(FerLifecycleNode):
@@ -143,8 +125,8 @@ class FaceDetectorNode(FerLifecycleNode):
         self.count("faces", len(out.detections))
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(FaceDetectorNode, args, name="face_detector")
+def main(argv: list[str] | None = None) -> int:
+    return run("face_detector", serve(FaceDetectorNode), argv)
 
 
 if __name__ == "__main__":

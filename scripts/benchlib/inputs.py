@@ -101,7 +101,7 @@ def _video_fps(path: Path) -> float:
 
 def default_model() -> Path:
     """The emotion model the emotion node loads when ``model_path`` is empty."""
-    from fer_ros.nodes.emotion_node import resolve_model_path
+    from fer_ros.model_files import resolve_model_path
 
     path, tried = resolve_model_path("")
     if not path.is_file():
