@@ -16,12 +16,13 @@ import pathlib
 import pkgutil
 import sys
 
-__path__ = pkgutil.extend_path(__path__, __name__)  # noqa: F821  (module attribute)
+__path__ = pkgutil.extend_path(__path__, __name__)
 
 PACKAGE_NAME = "fer_ros"
 
 try:  # version of the installed distribution (pip or colcon egg-info)
-    from importlib.metadata import PackageNotFoundError, version as _dist_version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _dist_version
 
     __version__ = _dist_version(PACKAGE_NAME)
 except PackageNotFoundError:  # running from an uninstalled tree

@@ -47,6 +47,6 @@ def load_model(value: str, num_threads: int = 2):
         return load_classifier(path, num_threads=num_threads)
     except ModelLoadError:
         raise
-    except Exception as exc:  # noqa: BLE001 - anything else a broken file can raise
+    except Exception as exc:
         raise ModelLoadError(f"cannot load emotion model {path}: {type(exc).__name__}: "
                              f"{exc}") from exc

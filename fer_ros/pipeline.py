@@ -27,8 +27,9 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import rclpy
 from rclpy.parameter import Parameter

@@ -31,8 +31,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_ros.face_detection import DETECTOR_NAMES
 from benchlib import environment
+
+from fer_ros.face_detection import DETECTOR_NAMES
 
 
 def build_arg_parser() -> argparse.ArgumentParser:

@@ -39,8 +39,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fer_ros.face_detection import DETECTOR_NAMES
 from benchlib import environment
+
+from fer_ros.face_detection import DETECTOR_NAMES
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchlib.graph import GraphRun, RunSpec
     from benchlib.report import write_json
     from benchlib.soak import default_warmup, default_window, evaluate, print_report, watch
+
     from training.provenance import git_commit
 
     if args.seconds <= 0 or args.fps <= 0:

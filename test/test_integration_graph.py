@@ -12,12 +12,11 @@ import re
 import cv2
 import numpy as np
 import pytest
+from conftest import Collector, composite_frame, spin_until
+from fer_ros.msg import EmotionArray, FaceDetectionArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-
-from conftest import Collector, composite_frame, spin_until
-from fer_ros.msg import EmotionArray, FaceDetectionArray
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 

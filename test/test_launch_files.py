@@ -398,7 +398,10 @@ def test_xml_twin_matches_the_python_pipeline():
     for name, arg in py["args"].items():
         if arg["default"] is not None:
             assert xml["args"][name]["default"] == arg["default"], name
-    strip = lambda n: {k: v["arg"] for k, v in n["params"].items()}  # noqa: E731
+
+    def strip(node):
+        return {k: v["arg"] for k, v in node["params"].items()}
+
     assert {n["executable"]: (n["name"], strip(n)) for n in py["nodes"]} == \
         {n["executable"]: (n["name"], strip(n)) for n in xml["nodes"]}
 

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-
 from conftest import REPO, Collector, spin_until
 from fer_ros.msg import EmotionArray
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 IN_RUNTIME_VENV = os.environ.get("FER_ROS_RUNTIME_VENV", "") == "1"
 #: packages of the training / development set only
@@ -35,7 +34,7 @@ def test_the_training_stack_is_not_installed():
     for name in TRAINING_ONLY:
         assert importlib.util.find_spec(name) is None, f"{name} is installed"
     with pytest.raises(ImportError):
-        import tensorflow  # noqa: F401
+        import tensorflow  # noqa: F401 - only whether it imports is tested
 
 
 def test_the_node_modules_import_nothing_of_the_training_stack():

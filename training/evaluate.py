@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from fer_ros.emotion_classifier import ModelLoadError, open_model, read_card  # noqa: E402
-from training.data import load_dataset  # noqa: E402
-from training.report import classification_metrics, confusion_matrix, format_metrics  # noqa
+from fer_ros.emotion_classifier import ModelLoadError, open_model, read_card
+from training.data import load_dataset
+from training.report import classification_metrics, confusion_matrix, format_metrics
 
 
 def predict_scores(model, images: np.ndarray, tta: bool = False, batch_size: int = 256):

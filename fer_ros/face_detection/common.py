@@ -4,7 +4,6 @@ parameter checks.  ROS-free."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List
 
 import cv2
 import numpy as np
@@ -52,7 +51,7 @@ def crop(bgr: np.ndarray, det) -> np.ndarray:
 
 
 def to_detections(boxes: np.ndarray, scores: np.ndarray, width: int, height: int,
-                   min_face_size: int, max_faces: int) -> List[Detection]:
+                   min_face_size: int, max_faces: int) -> list[Detection]:
     """Pixel float boxes (x0, y0, x1, y1) -> clipped integer Detections, filtered, sorted."""
     dets = []
     for (x0, y0, x1, y1), s in zip(boxes.tolist(), scores.tolist()):

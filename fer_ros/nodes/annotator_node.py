@@ -35,9 +35,14 @@ from fer_ros.msg import EmotionArray
 from fer_ros.nodes.base import FerNode, init_or_destroy
 from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
-from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError,
-                               bgr_to_compressed_msg, bgr_to_image_msg, describe_image,
-                               image_input)
+from fer_ros.ros_image import (
+    IMAGE_TRANSPORT_PARAM,
+    ImageEncodingError,
+    bgr_to_compressed_msg,
+    bgr_to_image_msg,
+    describe_image,
+    image_input,
+)
 
 #: topics (relative names) -> message type
 PUBLISHES = {"image_annotated": "sensor_msgs/msg/Image",

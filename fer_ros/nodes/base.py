@@ -10,7 +10,8 @@ Every node exposes ``stats() -> dict`` (counters), which the /diagnostics publis
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rclpy.node import Node
 

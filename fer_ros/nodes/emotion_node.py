@@ -28,8 +28,13 @@ from fer_ros.msg import EmotionArray, FaceDetectionArray
 from fer_ros.nodes.base import init_or_destroy
 from fer_ros.nodes.lifecycle import FerLifecycleNode
 from fer_ros.nodes.runner import run, serve
-from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
-                                subscription_specs)
+from fer_ros.parameters import (
+    ParamSpec,
+    check_values,
+    lifecycle_specs,
+    make_qos,
+    subscription_specs,
+)
 from fer_ros.preprocessing import to_model_input
 from fer_ros.ros_image import ImageEncodingError, image_msg_to_bgr
 from fer_ros.smoothing import EmotionSmoother

@@ -24,16 +24,19 @@ from typing import Any
 
 from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
-                                 make_face_search)
+from fer_ros.face_search import (
+    SEARCH_PARAMS,
+    check_search_params,
+    make_face_detector,
+    make_face_search,
+)
 from fer_ros.messages import detections_to_msg
 from fer_ros.msg import FaceDetectionArray
 from fer_ros.nodes.base import init_or_destroy
 from fer_ros.nodes.lifecycle import FerLifecycleNode
 from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
-from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, describe_image,
-                               image_input)
+from fer_ros.ros_image import IMAGE_TRANSPORT_PARAM, ImageEncodingError, describe_image, image_input
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}

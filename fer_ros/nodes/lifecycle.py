@@ -3,7 +3,8 @@ transition callbacks around the ``_lc_*`` hooks, with one clear log line per fai
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rclpy.lifecycle import LifecycleNode
 
@@ -102,7 +103,7 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
             if undo is not None:
                 try:
                     undo()
-                except Exception as exc2:  # noqa: BLE001
+                except Exception as exc2:  # noqa: BLE001 - the first error is the one reported
                     self.get_logger().error(f"clean-up after failed {what}: {exc2}")
             return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS

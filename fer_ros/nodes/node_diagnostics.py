@@ -7,7 +7,8 @@ import functools
 import socket
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fer_ros.diagnostics import DiagnosticsTracker, ProcessingTimes, Report, Thresholds
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import rclpy
 from rclpy.exceptions import NameValidationException, ParameterException

@@ -129,12 +129,12 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
         clf = None  # free the model before the next one is loaded
 
     # -- conversions the nodes do per frame
+    from fer_ros.msg import FaceDetection, FaceDetectionArray
     from rclpy.serialization import deserialize_message, serialize_message
     from sensor_msgs.msg import Image
 
     from fer_ros.drawing import AnnotatedFace, draw_faces
     from fer_ros.image_encoding import encode_jpeg
-    from fer_ros.msg import FaceDetection, FaceDetectionArray
     from fer_ros.ros_image import bgr_to_image_msg, image_msg_to_bgr
 
     msg = bgr_to_image_msg(frame)
