@@ -60,6 +60,10 @@ class FerNodeMixin(NodeDiagnostics):
     def param(self, name: str) -> Any:
         return self.get_parameter(name).value
 
+    def param_values(self) -> dict[str, Any]:
+        """The current value of every parameter in PARAMS."""
+        return {spec.name: self.param(spec.name) for spec in self.PARAMS}
+
     def set_parameters_atomically(self, parameter_list):  # type: ignore[override]
         """rclpy's own, except that setting an undeclared parameter names it (rclpy's
         message lists none: ``Invalid access to undeclared parameter(s): []``)."""

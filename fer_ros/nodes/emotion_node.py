@@ -25,7 +25,6 @@ from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.messages import emotions_to_msg, stamp_seconds
 from fer_ros.model_files import load_model
 from fer_ros.msg import EmotionArray, FaceDetectionArray
-from fer_ros.nodes.base import init_or_destroy
 from fer_ros.nodes.lifecycle import FerLifecycleNode
 from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import (
@@ -77,6 +76,7 @@ def check_params(values: dict[str, Any]) -> list[str]:
 class EmotionNode(FerLifecycleNode):
     PARAMS = PARAMS
     DIAG_FACES = "faces"
+    WORK = "emotion inference"
 
     def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
@@ -85,17 +85,11 @@ class EmotionNode(FerLifecycleNode):
         self._smoother: EmotionSmoother | None = None
         self._work: WorkBudget | None = None
         self._noted: dict[str, float] = {}      # counter -> when _note last logged it
-        self._process_timed = self.timed(self._process)
-        init_or_destroy(self, self._setup)
-
-    def _setup(self) -> None:
-        values = self._declare_params(check_params, self._on_params_changed)
-        if values["autostart"]:
-            self.bring_up()
+        self._start(check_params, self._on_params_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _lc_configure(self) -> None:
-        values = {spec.name: self.param(spec.name) for spec in PARAMS}
+        values = self.param_values()
         classifier = load_model(values["model_path"], values["num_threads"])
         self.classifier = classifier
         self.class_names = list(classifier.class_names)
@@ -107,7 +101,7 @@ class EmotionNode(FerLifecycleNode):
                                f"({', '.join(self.class_names)})")
 
     def _lc_activate(self) -> None:
-        self._subscribe_input(FaceDetectionArray, "faces", self._on_faces)
+        self._subscribe_input(FaceDetectionArray, "faces")
         self.get_logger().info(f"active: classifying {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
@@ -134,13 +128,6 @@ class EmotionNode(FerLifecycleNode):
                 self._smoother = self._make_smoother(values)
 
     # -- processing ------------------------------------------------------------------------
-    def _on_faces(self, msg: FaceDetectionArray) -> None:
-        self.count("received")
-        try:
-            self._process_timed(msg)
-        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
-            self.failed("emotion inference", exc)
-
     def _process(self, msg: FaceDetectionArray) -> None:
         classifier, pub, names = self.classifier, self._pub, self.class_names
         smoother = self._smoother

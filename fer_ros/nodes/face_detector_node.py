@@ -32,7 +32,6 @@ from fer_ros.face_search import (
 )
 from fer_ros.messages import detections_to_msg
 from fer_ros.msg import FaceDetectionArray
-from fer_ros.nodes.base import init_or_destroy
 from fer_ros.nodes.lifecycle import FerLifecycleNode
 from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
@@ -55,21 +54,16 @@ def check_params(values: dict[str, Any]) -> list[str]:
 class FaceDetectorNode(FerLifecycleNode):
     PARAMS = PARAMS
     DIAG_FACES = "faces"
+    WORK = "face detection"
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self._search: Any = None     # fer_ros.face_search.FaceSearch: detector + tracker
-        self._process_timed = self.timed(self._process)
-        init_or_destroy(self, self._setup)
-
-    def _setup(self) -> None:
-        values = self._declare_params(check_params, self._on_params_changed)
-        if values["autostart"]:
-            self.bring_up()
+        self._start(check_params, self._on_params_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _lc_configure(self) -> None:
-        values = {spec.name: self.param(spec.name) for spec in PARAMS}
+        values = self.param_values()
         self._search = make_face_search(values)
         self._pub = self.create_lifecycle_publisher(FaceDetectionArray, "faces",
                                                     make_qos("reliable", 5))
@@ -81,8 +75,7 @@ class FaceDetectorNode(FerLifecycleNode):
     def _lc_activate(self) -> None:
         image = image_input(self.param("image_transport"), self.param("max_image_pixels"))
         self._to_bgr = image.to_bgr
-        self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
-                              self._on_image)
+        self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix)
         self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
@@ -107,13 +100,6 @@ class FaceDetectorNode(FerLifecycleNode):
             self._search.replace_detector(new)     # parameter callbacks run between frames
 
     # -- processing ------------------------------------------------------------------------
-    def _on_image(self, msg: Any) -> None:
-        self.count("received")
-        try:
-            self._process_timed(msg)
-        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
-            self.failed("face detection", exc)
-
     def _process(self, msg: Any) -> None:
         search, pub = self._search, self._pub
         try:

@@ -9,7 +9,7 @@ from typing import Any
 from rclpy.lifecycle import LifecycleNode
 
 from fer_ros.errors import StartupError
-from fer_ros.nodes.base import FerNodeMixin
+from fer_ros.nodes.base import FerNodeMixin, init_or_destroy
 from fer_ros.parameters import make_qos
 
 
@@ -36,6 +36,17 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
         self.transition_error: BaseException | None = None
         self._pub = None
         self._sub = None
+        self._process_timed = self.timed(self._process)
+
+    def _start(self, check: Callable[[dict[str, Any]], list[str]],
+               apply: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """The rest of a managed node's constructor: declare PARAMS (validated by ``check``,
+        later changes passed to ``apply``), then configure + activate with ``autostart``;
+        a node half built when this raises is destroyed."""
+        def start() -> None:
+            if self._declare_params(check, apply)["autostart"]:
+                self.bring_up()
+        init_or_destroy(self, start)
 
     # -- hooks -----------------------------------------------------------------------------
     def _lc_configure(self) -> None: ...
@@ -47,13 +58,26 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
             self.destroy_subscription(self._sub)
             self._sub = None
 
-    def _subscribe_input(self, msg_type: Any, topic: str, callback: Callable[[Any], None]):
+    #: what the node does with an input message (named when it fails)
+    WORK = "processing"
+
+    def _process(self, msg: Any) -> None: ...
+
+    def _subscribe_input(self, msg_type: Any, topic: str):
         """Create ``self._sub``, the frame subscription on the input topic with the node's
-        reliability/qos_depth."""
+        reliability/qos_depth; every message goes through :meth:`_on_input`."""
         self._sub = self.create_frame_subscription(
-            msg_type, topic, callback,
+            msg_type, topic, self._on_input,
             make_qos(self.param("reliability"), self.param("qos_depth")))
         return self._sub
+
+    def _on_input(self, msg: Any) -> None:
+        """Count the message and process it (timed); a failure is reported, the node goes on."""
+        self.count("received")
+        try:
+            self._process_timed(msg)
+        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
+            self.failed(self.WORK, exc)
 
     def _release_publisher(self) -> None:
         if self._pub is not None:
