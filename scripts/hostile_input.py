@@ -48,6 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import psutil
 import rclpy
+from benchlib.processes import stop_processes
 from diagnostic_msgs.msg import DiagnosticArray
 from fer_ros.msg import EmotionArray, FaceDetection, FaceDetectionArray
 from hostile_messages import out_of_range_result
@@ -295,14 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         exits = {n: p.poll() for n, p in procs.items()}
     finally:
         sampler.stop()
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(2)                                # SIGINT: a clean shutdown
-        for p in procs.values():
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs.values())
         probe.close()
 
     latencies = [arr - stamp for arr, stamp in after]

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from benchlib.processes import stop_processes
 from conftest import REPO, Collector, spin_until
 from fer_ros.msg import EmotionArray
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -80,15 +81,7 @@ def test_node_processes_start_and_answer(ros_context, executor, helper_node):
         print("\nRSS (MiB, " + ("runtime" if IN_RUNTIME_VENV else "full") + " venv): " +
               ", ".join(f"{exe} {v:.0f}" for exe, v in rss.items()))
     finally:
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs.values():
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(procs.values())
     for exe, p in procs.items():
         assert p.returncode in (0, -signal.SIGINT, 130), (exe, p.returncode)
 
