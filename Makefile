@@ -1,7 +1,7 @@
 # fer_ros developer entry points (no ROS from apt needed). See docs/BUILD.md.
 #   make setup        create .venv/ (ROS 2 PyPI wheels, TF, ...) and build+install fer_ros into it
 #   make install      rebuild+reinstall fer_ros into .venv if any package source changed
-#   make test         install (if needed), then run pytest on test/
+#   make test         install (if needed), lint (ruff), then run pytest on test/
 #   make demo         setup, then run the demo
 #   make colcon-test  colcon build of this repo in a scratch workspace (test/test_package_build.py)
 #   make bench        run scripts/bench.py
@@ -39,7 +39,7 @@ STAMP_WHEEL  := $(WHEEL_DIR)/.stamp
 STAMP_RUNTIME := $(RUNTIME_VENV)/.fer_ros-runtime.stamp
 RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-test.txt
 
-.PHONY: help setup install rebuild test demo colcon-test bench wheel runtime-venv \
+.PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
 	runtime-test clean distclean
 
 help:
@@ -72,7 +72,10 @@ rebuild:
 	rm -f $(STAMP_PKG)
 	$(MAKE) install
 
-test: $(STAMP_PKG)
+lint: $(STAMP_REQS)
+	$(PY) -m ruff check .
+
+test: $(STAMP_PKG) lint
 	$(PY) -m pytest test/ $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
 

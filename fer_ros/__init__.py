@@ -16,12 +16,13 @@ import pathlib
 import pkgutil
 import sys
 
-__path__ = pkgutil.extend_path(__path__, __name__)  # noqa: F821  (module attribute)
+__path__ = pkgutil.extend_path(__path__, __name__)
 
 PACKAGE_NAME = "fer_ros"
 
 try:  # version of the installed distribution (pip or colcon egg-info)
-    from importlib.metadata import PackageNotFoundError, version as _dist_version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _dist_version
 
     __version__ = _dist_version(PACKAGE_NAME)
 except PackageNotFoundError:  # running from an uninstalled tree
@@ -41,43 +42,46 @@ EXECUTABLES = {
 }
 
 
-def _candidate_share_dirs():
+def share_dirs() -> list[pathlib.Path]:
+    """Candidate ``share/fer_ros`` directories, most specific first, without duplicates
+    (they need not exist): $FER_ROS_SHARE_DIR, the ament index, ``<install prefix>/share/
+    fer_ros``, the source checkout."""
+    dirs = []
     env = os.environ.get("FER_ROS_SHARE_DIR")
     if env:
-        yield pathlib.Path(env)
+        dirs.append(pathlib.Path(env))
     # 1. ament index (colcon install / sourced ROS workspace)
     try:
         from ament_index_python.packages import get_package_share_directory
 
-        yield pathlib.Path(get_package_share_directory(PACKAGE_NAME))
-    except Exception:
+        dirs.append(pathlib.Path(get_package_share_directory(PACKAGE_NAME,
+                                                             print_warning=False)))
+    except Exception:  # noqa: BLE001 - not in an ament prefix (or no ament_index_python)
         pass
     # 2. prefix of the installed Python package: <prefix>/lib/pythonX.Y/site-packages/fer_ros
     #    -> <prefix>/share/fer_ros (pip install into a venv, colcon install without sourcing)
     for entry in __path__:
         p = pathlib.Path(entry).resolve()
         if len(p.parents) > 3:
-            yield p.parents[3] / "share" / PACKAGE_NAME
-    yield pathlib.Path(sys.prefix) / "share" / PACKAGE_NAME
+            dirs.append(p.parents[3] / "share" / PACKAGE_NAME)
+    dirs.append(pathlib.Path(sys.prefix) / "share" / PACKAGE_NAME)
     # 3. source checkout: the repository root holds launch/, config/, models/
     for entry in __path__:
         root = pathlib.Path(entry).resolve().parent
         if (root / "package.xml").is_file():
-            yield root
+            dirs.append(root)
+    return list(dict.fromkeys(dirs))
 
 
 def share_dir() -> pathlib.Path:
-    """Directory holding ``launch/``, ``config/`` and ``models/`` of this package.
-
-    Order: $FER_ROS_SHARE_DIR, the ament index, ``<install prefix>/share/fer_ros``, the
-    source checkout. Raises FileNotFoundError if none exists.
-    """
-    tried = []
-    for cand in _candidate_share_dirs():
-        tried.append(str(cand))
+    """Directory holding ``launch/``, ``config/`` and ``models/`` of this package: the first
+    of :func:`share_dirs` that exists. Raises FileNotFoundError if none exists."""
+    candidates = share_dirs()
+    for cand in candidates:
         if cand.is_dir():
             return cand
-    raise FileNotFoundError(f"share directory of {PACKAGE_NAME} not found; tried: {tried}")
+    raise FileNotFoundError(f"share directory of {PACKAGE_NAME} not found; tried: "
+                            f"{[str(c) for c in candidates]}")
 
 
 def share_path(*parts: str) -> pathlib.Path:
@@ -95,9 +99,5 @@ def main(argv=None) -> int:
         print(f"usage: {PACKAGE_NAME} <executable> [args...]\nexecutables: "
               + ", ".join(EXECUTABLES), file=out)
         return 0 if out is sys.stdout else 2
-    name, rest = argv[0], argv[1:]
-    module_name, func_name = EXECUTABLES[name].split(":")
-    sys.argv = [f"{PACKAGE_NAME}_{name}"] + rest
-    func = getattr(importlib.import_module(module_name), func_name)
-    result = func()
-    return result if isinstance(result, int) else 0
+    module_name, func_name = EXECUTABLES[argv[0]].split(":")
+    return getattr(importlib.import_module(module_name), func_name)(argv[1:])

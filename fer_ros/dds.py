@@ -11,8 +11,8 @@ ROS-free: only environment variables.
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import MutableMapping
 
 PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
 #: makes rmw_fastrtps take the endpoint settings (memory policy) from the profile

@@ -19,7 +19,6 @@ latency from capture to result.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,11 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from fer_ros.budget import limit_malloc_retention
-from fer_ros.dds import use_large_data_profile
 from fer_ros.diagnostics import RateKeeping, percentile
+from fer_ros.face_detection import DETECTOR_NAMES
 from fer_ros.message_loss import account_frames
-from fer_ros.nodes import quiet_interrupt
+from fer_ros.nodes.runner import run
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -43,13 +41,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--params-file", default=None,
                    help="parameter YAML (default: the package's config/fer_ros.yaml)")
     p.add_argument("--model", help="emotion model path (.tflite/.keras)")
-    p.add_argument("--detector", choices=("blazeface", "haar"))
+    p.add_argument("--detector", choices=DETECTOR_NAMES)
     p.add_argument("--fps", type=float, default=None,
                    help="camera rate (default: the clip's own; higher = stress test)")
     p.add_argument("--max-frames", type=int, default=0, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no per-frame lines")
     return p
-
 
 
 class DemoListener:
@@ -196,20 +193,12 @@ def summary(stats: dict[str, dict[str, Any]], listener: DemoListener, wall_s: fl
     return "\n".join(lines)
 
 
-@quiet_interrupt
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    from fer_ros.pipeline import split_ros_args
+def run_demo(argv: list[str]) -> int:
+    """The body of the ``demo`` executable: 0 when results arrived, else 1."""
+    from fer_ros.pipeline import Pipeline, default_params_file, split_ros_args
 
     ours, ros_args = split_ros_args(argv)
     args = build_arg_parser().parse_args(ours)
-    # A demo stays on this machine unless the user configured discovery otherwise.
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    import rclpy
-
-    from fer_ros.nodes import startup_error_types
-    from fer_ros.pipeline import Pipeline, default_params_file
-
     params_file = default_params_file() if args.params_file is None else (args.params_file
                                                                          or None)
     overrides: dict[str, dict[str, Any]] = {
@@ -222,20 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.detector:
         overrides["face_detector"]["detector"] = args.detector
 
-    use_large_data_profile()
-    limit_malloc_retention()
-    context = rclpy.context.Context()
-    rclpy.init(args=["demo"], context=context)
-    pipeline = listener = None
+    pipeline = Pipeline(params_file, overrides, extra_args=ros_args)
+    listener = None
     try:
-        try:
-            pipeline = Pipeline(params_file, overrides, context=context, extra_args=ros_args)
-        except startup_error_types() as exc:
-            print(f"demo: cannot start: {exc}", file=sys.stderr)
-            return 1
         cam = pipeline.camera
-        listener = DemoListener(context, pipeline.camera.get_namespace(), args.output,
-                                args.quiet)
+        listener = DemoListener(None, cam.get_namespace(), args.output, args.quiet)
         listener.video_fps = cam.publish_rate()  # the video plays at the publishing rate
         t0 = time.monotonic()
         pipeline.spin(exit_on_end=True, drain_s=1.0,
@@ -245,14 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(pipeline.stats(), listener, wall, cam.end_reason, cam.rate_keeping),
               flush=True)
         return 0 if listener.emotion_latency else 1
-    except KeyboardInterrupt:
-        return 130
     finally:
         if listener is not None:
             listener.close()
-        if pipeline is not None:
-            pipeline.destroy()
-        rclpy.try_shutdown(context=context)
+        pipeline.destroy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    # A demo stays on this machine unless the user configured discovery otherwise.
+    return run("demo", run_demo, argv, env_defaults={"ROS_AUTOMATIC_DISCOVERY_RANGE":
+                                                      "LOCALHOST"})
 
 
 if __name__ == "__main__":

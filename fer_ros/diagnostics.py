@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class Thresholds:
     stale_input_s: float = 5.0
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> "Thresholds":
+    def from_values(cls, values: Mapping[str, Any]) -> Thresholds:
         return cls(**{k: float(values[k]) for k in cls.__dataclass_fields__ if k in values})
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -28,10 +28,10 @@ class AnnotatedFace:
     """What to draw for one face: box (x, y, w, h) in image pixels, label, confidence in
     [0, 1] (None: not shown), track id (0 or None: not shown)."""
 
-    box: Tuple[int, int, int, int]
-    label: Optional[str] = None
-    confidence: Optional[float] = None
-    face_id: Optional[int] = 0
+    box: tuple[int, int, int, int]
+    label: str | None = None
+    confidence: float | None = None
+    face_id: int | None = 0
 
 
 # BGR colours of the usual FER classes
@@ -52,7 +52,7 @@ _FONT = cv2.FONT_HERSHEY_SIMPLEX
 MAX_LABEL_CHARS = 40
 
 
-def label_color(label: Optional[str]) -> Tuple[int, int, int]:
+def label_color(label: str | None) -> tuple[int, int, int]:
     """BGR colour of a label: fixed for the usual classes, a stable hash-based one otherwise,
     green for no label."""
     if not label:
@@ -75,13 +75,13 @@ def caption(face) -> str:
     return " ".join(parts)
 
 
-def _text_color(bg: Tuple[int, int, int]) -> Tuple[int, int, int]:
+def _text_color(bg: tuple[int, int, int]) -> tuple[int, int, int]:
     b, g, r = bg
     luma = 0.114 * b + 0.587 * g + 0.299 * r
     return (0, 0, 0) if luma > 128 else (255, 255, 255)
 
 
-def clip_box(box, width: int, height: int) -> Optional[Tuple[int, int, int, int]]:
+def clip_box(box, width: int, height: int) -> tuple[int, int, int, int] | None:
     """``box`` (x, y, w, h) clipped to a ``width`` x ``height`` image, or None when nothing of
     it is inside (or a value is not a finite number). Keeps OpenCV's int32 coordinates safe:
     a uint32 RegionOfInterest can hold values up to 2**32 - 1."""
@@ -110,7 +110,7 @@ def draw_faces(bgr: np.ndarray, faces: Iterable) -> np.ndarray:
     return draw_faces_counted(bgr, faces)[0]
 
 
-def draw_faces_counted(bgr: np.ndarray, faces: Iterable) -> Tuple[np.ndarray, int]:
+def draw_faces_counted(bgr: np.ndarray, faces: Iterable) -> tuple[np.ndarray, int]:
     """:func:`draw_faces`, plus the number of faces skipped (nothing of their box to draw)."""
     if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8:
         raise ValueError("draw_faces expects a uint8 numpy image")

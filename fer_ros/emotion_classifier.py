@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_ros.errors import StartupError
 
-class ModelLoadError(RuntimeError):
+
+class ModelLoadError(StartupError):
     """A model or its card is missing, unreadable or inconsistent."""
 
 
@@ -28,7 +30,8 @@ def read_card(model_path) -> dict:
     try:
         card = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ModelLoadError(f"model card not found: {path} (expected beside {model_path})")
+        raise ModelLoadError(
+            f"model card not found: {path} (expected beside {model_path})") from None
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"model card {path} is unreadable: {error}") from error
     names = card.get("class_names")

@@ -13,7 +13,7 @@ the model input as before.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -77,7 +77,7 @@ def crop_geometry(det, box_framing: Framing = BOX_FRAMING,
     return cx, cy, box_framing.scale * w, box_framing.scale * h, 0.0
 
 
-def face_crop(bgr: np.ndarray, det, side: Optional[int] = None,
+def face_crop(bgr: np.ndarray, det, side: int | None = None,
               box_framing: Framing = BOX_FRAMING,
               eye_framing: Framing = EYE_FRAMING) -> np.ndarray:
     """The canonical crop of ``det`` (a Detection; key points optional) from ``bgr`` (any

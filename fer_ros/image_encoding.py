@@ -35,7 +35,6 @@ or 12-bit data packed in mono16 (common on machine-vision cameras) keeps its con
 from __future__ import annotations
 
 import array
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -130,7 +129,7 @@ def _check_int(name: str, value) -> int:
     return v
 
 
-def _mono16_to_8(m16: np.ndarray, shift: Optional[int]) -> np.ndarray:
+def _mono16_to_8(m16: np.ndarray, shift: int | None) -> np.ndarray:
     if shift is None:
         peak = int(m16.max()) if m16.size else 0
         shift = max(0, peak.bit_length() - 8)
@@ -143,7 +142,7 @@ def _mono16_to_8(m16: np.ndarray, shift: Optional[int]) -> np.ndarray:
 
 def image_to_bgr(encoding: str, height: int, width: int, step: int, data,
                  is_bigendian: int = 0, *, copy: bool = False,
-                 mono16_shift: Optional[int] = None) -> np.ndarray:
+                 mono16_shift: int | None = None) -> np.ndarray:
     """Convert sensor_msgs/Image fields to an (H, W, 3) uint8 BGR array.
 
     Raises ImageEncodingError (a ValueError) with a message naming the problem for an

@@ -16,8 +16,11 @@ and :func:`install_validation` touch a node.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from fer_ros.errors import StartupError
 
 RELIABILITY_CHOICES = ("reliable", "best_effort")
 
@@ -48,8 +51,12 @@ class ParamSpec:
 
     def descriptor(self):
         """Build the rcl_interfaces ParameterDescriptor for this spec."""
-        from rcl_interfaces.msg import (FloatingPointRange, IntegerRange,
-                                        ParameterDescriptor, ParameterType)
+        from rcl_interfaces.msg import (
+            FloatingPointRange,
+            IntegerRange,
+            ParameterDescriptor,
+            ParameterType,
+        )
 
         type_ids = {bool: ParameterType.PARAMETER_BOOL,
                     int: ParameterType.PARAMETER_INTEGER,
@@ -136,7 +143,7 @@ def undeclared_message(node_name: str, unknown: Sequence[str],
             f"(its parameters: {', '.join(s.name for s in specs)})")
 
 
-class ParameterError(ValueError):
+class ParameterError(StartupError, ValueError):
     """Raised at node start-up when the initial parameter values are invalid."""
 
 
@@ -184,8 +191,7 @@ def install_validation(node, specs: Sequence[ParamSpec],
 
 def make_qos(reliability: str, depth: int):
     """A fresh KEEP_LAST QoSProfile (never a shared preset that could be mutated)."""
-    from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile,
-                           ReliabilityPolicy)
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
     if reliability not in RELIABILITY_CHOICES:
         raise ValueError(f"reliability must be one of {RELIABILITY_CHOICES}, got {reliability!r}")

@@ -1,8 +1,8 @@
 """pipeline: the four fer_ros nodes in one process, on one SingleThreadedExecutor.
 
 One thread runs every callback (as each node executable does for its one node, see
-fer_ros.nodes.spin_node): while the face_detector works on a frame the camera's timer waits,
-so a camera asked for more than the graph can do publishes slower and says so (its rate
+fer_ros.nodes.runner.spin_node): while the face_detector works on a frame the camera's timer
+waits, so a camera asked for more than the graph can do publishes slower and says so (its rate
 warning); the few frames still lost on the way are counted (``dropped``).
 
 The managed nodes (face_detector, emotion) are created with ``autostart`` off and brought to
@@ -25,18 +25,21 @@ rqt_image_view / other processes can subscribe while it runs.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import rclpy
 from rclpy.parameter import Parameter
 
-from fer_ros.budget import limit_malloc_retention
-from fer_ros.dds import use_large_data_profile
-from fer_ros.nodes import quiet_interrupt, startup_error_types
+from fer_ros import share_path
+from fer_ros.errors import StartupError
+from fer_ros.face_detection import DETECTOR_NAMES
+from fer_ros.nodes import NODE_CLASSES
+from fer_ros.nodes.lifecycle import TransitionFailed
+from fer_ros.nodes.runner import run
 
 NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
 
@@ -44,14 +47,9 @@ NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
 def default_params_file() -> Path | None:
     """config/fer_ros.yaml of the installed package (or the source tree), if present."""
     try:
-        import fer_ros
-
-        path = fer_ros.share_path("config", "fer_ros.yaml")
-        if path.is_file():
-            return path
-    except Exception:  # noqa: BLE001 - no share dir
-        pass
-    path = Path(__file__).resolve().parents[1] / "config" / "fer_ros.yaml"
+        path = share_path("config", "fer_ros.yaml")
+    except FileNotFoundError:   # no share directory
+        return None
     return path if path.is_file() else None
 
 
@@ -62,8 +60,6 @@ def _is_lifecycle(cls) -> bool:
 
 
 def _node_class(name: str):
-    from fer_ros.nodes import NODE_CLASSES
-
     module, cls, _ = NODE_CLASSES[name]
     return getattr(__import__(module, fromlist=[cls]), cls)
 
@@ -88,8 +84,6 @@ class Pipeline:
         cli_args: list[str] = []
         if params_file:
             if not Path(params_file).is_file():
-                from fer_ros.nodes import StartupError
-
                 raise StartupError(f"parameter file not found: {params_file}")
             cli_args = ["--ros-args", "--params-file", str(params_file)]
         if extra_args:
@@ -112,22 +106,12 @@ class Pipeline:
             raise
 
     def activate(self, name: str) -> None:
-        """configure + activate the managed node ``name`` (trigger_configure /
-        trigger_activate); StartupError naming the node and the cause when one fails."""
-        from rclpy.lifecycle import TransitionCallbackReturn
-
-        from fer_ros.nodes import TransitionFailed
-
-        node = self.nodes[name]
-        for transition, trigger in (("configure", node.trigger_configure),
-                                    ("activate", node.trigger_activate)):
-            node.transition_error = None
-            ret = trigger()
-            if ret != TransitionCallbackReturn.SUCCESS:
-                cause = node.transition_error
-                why = (f"{type(cause).__name__}: {cause}" if cause is not None
-                       else f"{ret.to_label()} (state {node.lifecycle_state})")
-                raise TransitionFailed(f"{name}: {transition} failed: {why}")
+        """configure + activate the managed node ``name``; TransitionFailed naming the node,
+        the transition and the cause when one fails."""
+        failure = self.nodes[name].try_bring_up()
+        if failure is not None:
+            what, cause = failure
+            raise TransitionFailed(f"{name}: {what}") from cause
 
     @property
     def camera(self):
@@ -192,7 +176,7 @@ class Pipeline:
                         last_stats, quiet_since = stats, now
                     elif now - quiet_since >= drain_s:
                         break
-        except (KeyboardInterrupt, ExternalShutdownException):
+        except ExternalShutdownException:   # the context was shut down: a normal end
             pass
         finally:
             executor.shutdown(timeout_sec=2.0)
@@ -228,7 +212,7 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--source", help="camera source: sample, a device (0, /dev/video0), a video "
                                     "or image file, or a folder of images")
     p.add_argument("--model", help="emotion model path (.tflite/.keras, card beside it)")
-    p.add_argument("--detector", choices=("blazeface", "haar"), help="face detector")
+    p.add_argument("--detector", choices=DETECTOR_NAMES, help="face detector")
     p.add_argument("--namespace", default="", help="namespace of all nodes and topics")
     loop = p.add_mutually_exclusive_group()
     loop.add_argument("--loop", dest="loop", action="store_true", default=None,
@@ -276,32 +260,22 @@ def split_ros_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-@quiet_interrupt
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def run_pipeline(argv: list[str]) -> None:
+    """The body of the ``pipeline`` executable (see the module docstring)."""
     ours, ros_args = split_ros_args(argv)
     args = build_arg_parser().parse_args(ours)
     params_file = default_params_file() if args.params_file is None else (args.params_file
                                                                          or None)
-    use_large_data_profile()
-    limit_malloc_retention()
-    rclpy.init(args=["pipeline"])
-    pipeline = None
+    pipeline = Pipeline(params_file, overrides_from_args(args), args.namespace,
+                        extra_args=ros_args)
     try:
-        try:
-            pipeline = Pipeline(params_file, overrides_from_args(args), args.namespace,
-                                extra_args=ros_args)
-        except startup_error_types() as exc:
-            rclpy.logging.get_logger("pipeline").fatal(f"cannot start: {exc}")
-            return 1
         pipeline.spin(exit_on_end=args.exit_on_end, extra_subscribers=dict(args.wait_for))
-        return 0
-    except KeyboardInterrupt:
-        return 0
     finally:
-        if pipeline is not None:
-            pipeline.destroy()
-        rclpy.try_shutdown()
+        pipeline.destroy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run("pipeline", run_pipeline, argv)
 
 
 if __name__ == "__main__":

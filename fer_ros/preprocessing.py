@@ -7,7 +7,7 @@ The emotion CNN (see docs/DESIGN.md) takes (N, 48, 48, 1) float32 grey images wi
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import cv2
 import numpy as np

@@ -17,15 +17,21 @@ node can reject the frame, count it and carry on.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
 from fer_ros.budget import oversized_image
-from fer_ros.image_encoding import (ImageEncodingError, bgr_to_image_fields,
-                                    compressed_to_bgr, encode_jpeg, message_fields_to_bgr)
+from fer_ros.image_encoding import (
+    ImageEncodingError,
+    bgr_to_image_fields,
+    compressed_to_bgr,
+    encode_jpeg,
+    message_fields_to_bgr,
+)
 from fer_ros.parameters import ParamSpec
 
 __all__ = ["ImageEncodingError", "image_msg_to_bgr", "bgr_to_image_msg",

@@ -26,8 +26,8 @@ from __future__ import annotations
 import importlib.resources
 import math
 import pathlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -76,7 +76,7 @@ def sample_clip_path() -> pathlib.Path:
     return pathlib.Path(str(importlib.resources.files("fer_ros") / "data" / SAMPLE_CLIP_NAME))
 
 
-def read_frames(path=None, max_frames: Optional[int] = None) -> Iterator[np.ndarray]:
+def read_frames(path=None, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """Yield the bgr8 frames of a clip (default: the sample clip) with OpenCV."""
     path = sample_clip_path() if path is None else path
     cap = cv2.VideoCapture(str(path))
@@ -111,7 +111,7 @@ class FaceTruth:
     """A face in one frame: box (x, y, w, h) in frame pixels (float), visible fraction."""
 
     index: int          # which portrait (0-based)
-    box: Tuple[float, float, float, float]
+    box: tuple[float, float, float, float]
     visible: float      # fraction of the box inside the frame
 
     def required(self, min_size: float = 24.0) -> bool:
@@ -121,19 +121,19 @@ class FaceTruth:
 
 @dataclass(frozen=True)
 class Scene:
-    world_size: Tuple[int, int]                   # width, height
-    placements: Tuple[_Placement, ...]
-    keyframes: Tuple[Tuple[float, float, float, float], ...]  # (t, cx, cy, zoom)
+    world_size: tuple[int, int]                   # width, height
+    placements: tuple[_Placement, ...]
+    keyframes: tuple[tuple[float, float, float, float], ...]  # (t, cx, cy, zoom)
     duration_s: float
     fps: int = FPS
-    frame_size: Tuple[int, int] = FRAME_SIZE
+    frame_size: tuple[int, int] = FRAME_SIZE
     seed: int = 0
 
     @property
     def num_frames(self) -> int:
         return int(round(self.duration_s * self.fps))
 
-    def camera(self, t: float) -> Tuple[float, float, float]:
+    def camera(self, t: float) -> tuple[float, float, float]:
         """(cx, cy, zoom) at time t: smoothstep between keyframes, zoom log-interpolated."""
         ks = self.keyframes
         if t <= ks[0][0]:
@@ -146,7 +146,7 @@ class Scene:
                         math.exp(math.log(z0) + (math.log(z1) - math.log(z0)) * u))
         return ks[-1][1:]
 
-    def world_face_boxes(self) -> List[Tuple[float, float, float, float]]:
+    def world_face_boxes(self) -> list[tuple[float, float, float, float]]:
         fx, fy, fw, fh = ASTRONAUT_FACE_BOX
         out = []
         for p in self.placements:
@@ -154,7 +154,7 @@ class Scene:
             out.append((p.x + x * p.scale, p.y + fy * p.scale, fw * p.scale, fh * p.scale))
         return out
 
-    def truth(self, frame_index: int) -> List[FaceTruth]:
+    def truth(self, frame_index: int) -> list[FaceTruth]:
         W, H = self.frame_size
         cx, cy, z = self.camera(frame_index / self.fps)
         out = []
@@ -215,7 +215,7 @@ def num_frames() -> int:
     return sample_scene().num_frames
 
 
-def ground_truth(frame_index: int) -> List[FaceTruth]:
+def ground_truth(frame_index: int) -> list[FaceTruth]:
     """True faces of frame ``frame_index`` (0-based) of the shipped clip."""
     return sample_scene().truth(frame_index)
 
@@ -286,8 +286,8 @@ def render_frames(scene: Scene) -> Iterator[np.ndarray]:
                              borderMode=cv2.BORDER_REFLECT)
 
 
-def make_clip(path, faces: int = 2, fps: Optional[int] = None, codec: str = "mp4v",
-              duration_s: Optional[float] = None) -> pathlib.Path:
+def make_clip(path, faces: int = 2, fps: int | None = None, codec: str = "mp4v",
+              duration_s: float | None = None) -> pathlib.Path:
     """Render a clip to ``path``: faces=2 -> the shipped sample scene, else a grid of N.
 
     codec: "mp4v" (.mp4, small) or "MJPG" (.avi, larger, decodable without FFmpeg).

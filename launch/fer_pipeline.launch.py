@@ -16,12 +16,13 @@ launch file (camera / face_detector / emotion / annotator .launch.py). Without `
 `pipeline` executable runs the same nodes in one process with the same parameter file.
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+
+from launch import LaunchDescription
 
 
 def generate_launch_description():

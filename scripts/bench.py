@@ -31,7 +31,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchlib import environment
+from benchlib import environment, inputs
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -51,13 +51,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
                          "a grid or file bare loop (default 20)")
     ap.add_argument("--warmup", type=float, default=3.0,
                     help="seconds after the first result that are not measured (default 3)")
-    ap.add_argument("--model", type=Path, default=None,
-                    help="emotion model of the graph and the bare loop (default: the one the "
-                         "emotion node loads by default)")
-    ap.add_argument("--params-file", type=Path, default=None,
-                    help="node parameter YAML (default: the package's config/fer_ros.yaml)")
-    ap.add_argument("--detector", choices=["blazeface", "haar"], default=None,
-                    help="face detector (default: the params file's)")
+    inputs.add_graph_options(ap)
     ap.add_argument("--launcher", choices=["module", "console"], default="module",
                     help="start nodes with 'python -m' from this tree (default) or with "
                          "the installed console scripts")

@@ -34,11 +34,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from fer_ros import sample_clip  # noqa: E402
-from fer_ros.face_detection import make_detector  # noqa: E402
-from fer_ros.face_search import make_face_search  # noqa: E402
+from fer_ros import sample_clip
+from fer_ros.face_detection import make_detector
+from fer_ros.face_search import make_face_search
 
 # name -> face_detector parameter values of a fer_ros.face_search.FaceSearch
 SEARCHES = {

@@ -24,12 +24,12 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-from benchlib import hard_clip  # noqa: E402
+import numpy as np
+from benchlib import hard_clip
 
-from fer_ros import sample_clip  # noqa: E402
-from fer_ros.boxes import iou, xywh_to_xyxy  # noqa: E402
-from fer_ros.face_detection import REFINE_CALIBRATION, make_detector  # noqa: E402
+from fer_ros import sample_clip
+from fer_ros.boxes import iou, xywh_to_xyxy
+from fer_ros.face_detection import REFINE_CALIBRATION, make_detector
 
 FIT_SEED = 7            # any seed but hard_clip.SEED: the bench's clip is not fitted on
 GRID_SECONDS = 3.0

@@ -45,17 +45,18 @@ os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(120, 20
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import psutil  # noqa: E402
-import rclpy  # noqa: E402
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
+import numpy as np
+import psutil
+import rclpy
+from benchlib.processes import stop_processes
+from diagnostic_msgs.msg import DiagnosticArray
+from fer_ros.msg import EmotionArray, FaceDetection, FaceDetectionArray
+from hostile_messages import out_of_range_result
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
 
-from fer_ros.dds import use_large_data_profile  # noqa: E402
-from fer_ros.msg import EmotionArray, FaceDetection, FaceDetectionArray  # noqa: E402
-from hostile_messages import out_of_range_result  # noqa: E402
+from fer_ros.dds import use_large_data_profile
 
 NODES = ("camera", "face_detector", "emotion", "annotator")
 NAMESPACE = "/hostile"
@@ -295,14 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         exits = {n: p.poll() for n, p in procs.items()}
     finally:
         sampler.stop()
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(2)                                # SIGINT: a clean shutdown
-        for p in procs.values():
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs.values())
         probe.close()
 
     latencies = [arr - stamp for arr, stamp in after]

@@ -19,7 +19,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from fer_ros import sample_clip  # noqa: E402
+from fer_ros import sample_clip
 
 
 def main(argv=None) -> int:

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import environment
+from benchlib import environment, inputs
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -57,12 +57,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
                     help="seconds excluded at the start (default 10%% of --seconds, 10..30)")
     ap.add_argument("--window", type=float, default=None,
                     help="latency/RSS window in seconds (default 60, or measured/6 if shorter)")
-    ap.add_argument("--model", type=Path, default=None,
-                    help="emotion model for the graph (.tflite/.keras; default: the one the "
-                         "emotion node loads by default)")
-    ap.add_argument("--detector", choices=["blazeface", "haar"], default=None)
-    ap.add_argument("--params-file", type=Path, default=None,
-                    help="node parameter YAML (default: the package's config/fer_ros.yaml)")
+    inputs.add_graph_options(ap)
     ap.add_argument("--launcher", choices=["module", "console"], default="module")
     ap.add_argument("--annotated", choices=["raw", "compressed", "none"], default="raw")
     ap.add_argument("--sample-interval", type=float, default=1.0,
@@ -79,11 +74,11 @@ def build_arg_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_arg_parser().parse_args(argv)
     environment.prepare()
-    from benchlib import inputs
     from benchlib.environment import REPO, REPORT_COMMIT, load_average, log, machine_info
     from benchlib.graph import GraphRun, RunSpec
     from benchlib.report import write_json
     from benchlib.soak import default_warmup, default_window, evaluate, print_report, watch
+
     from training.provenance import git_commit
 
     if args.seconds <= 0 or args.fps <= 0:

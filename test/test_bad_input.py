@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, Collector, composite_frame, spin_until, wait_connected
+from fer_ros.msg import EmotionArray, FaceDetectionArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
-
-from conftest import REPO, Collector, composite_frame, spin_until, wait_connected
-from fer_ros.msg import EmotionArray, FaceDetectionArray
 
 RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -120,6 +119,7 @@ def test_detector_keeps_only_the_newest_frame_under_load(ros_context, executor, 
 def test_emotion_node_rejects_inconsistent_faces_messages(ros_context, executor, helper_node,
                                                           emotion_model):
     from fer_ros.msg import FaceDetection
+
     from fer_ros.nodes.emotion_node import EmotionNode
     from fer_ros.ros_image import bgr_to_image_msg
 
@@ -133,12 +133,12 @@ def test_emotion_node_rejects_inconsistent_faces_messages(ros_context, executor,
     def faces_msg(sec, crops=1, faces=1, crop=None):
         msg = FaceDetectionArray()
         msg.header.stamp.sec = sec
-        for i in range(faces):
+        for _ in range(faces):
             f = FaceDetection()
             f.id = 1
             f.box.width = f.box.height = 40
             msg.faces.append(f)
-        for i in range(crops):
+        for _ in range(crops):
             msg.crops.append(crop if crop is not None else
                              bgr_to_image_msg(np.full((40, 40, 3), 120, np.uint8)))
         return msg
@@ -195,7 +195,7 @@ def test_emotion_executable_reports_missing_model_without_traceback(tmp_path):
 
 
 def test_model_resolver(tmp_path, monkeypatch):
-    from fer_ros.nodes.emotion_node import resolve_model_path
+    from fer_ros.model_files import resolve_model_path
 
     model = tmp_path / "m.tflite"
     model.write_bytes(b"x")
@@ -214,24 +214,24 @@ def test_model_resolver(tmp_path, monkeypatch):
 
 
 def test_default_model_falls_back_to_float32(tmp_path, monkeypatch):
-    from fer_ros.nodes import emotion_node
+    from fer_ros import model_files
 
     share = tmp_path / "share"
     (share / "models").mkdir(parents=True)
     monkeypatch.delenv("FER_ROS_MODEL", raising=False)
-    monkeypatch.setattr(emotion_node, "_share_dirs", lambda: [share])
+    monkeypatch.setattr(model_files, "share_dirs", lambda: [share])
     float32 = share / "models" / "emotion_cnn.tflite"
     float32.write_bytes(b"x")
-    assert emotion_node.resolve_model_path("")[0] == float32
+    assert model_files.resolve_model_path("")[0] == float32
     int8 = share / "models" / "emotion_cnn_int8.tflite"
     int8.write_bytes(b"x")
-    assert emotion_node.resolve_model_path("")[0] == int8
+    assert model_files.resolve_model_path("")[0] == int8
 
 
 # ---------------------------------------------------------------------------- camera
 def test_missing_source_fails_at_start_naming_it(ros_context, tmp_path):
-    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.sources import SourceError
 
     with pytest.raises(SourceError, match="missing_clip.mp4"):
         CameraNode(context=ros_context, parameter_overrides=[
@@ -246,8 +246,8 @@ def test_camera_executable_reports_bad_source_without_traceback(tmp_path):
 
 
 def test_unreadable_video_ends_cleanly(ros_context, executor, tmp_path):
-    from fer_ros.sources import SourceError
     from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.sources import SourceError
 
     bad = tmp_path / "broken.avi"
     bad.write_bytes(b"RIFF" + bytes(2000))
@@ -267,7 +267,10 @@ def test_frame_matcher_out_of_order_and_unmatched():
     from fer_ros.frame_matching import FrameMatcher
 
     m = FrameMatcher(frame_budget_bytes=3, result_capacity=2, nbytes=lambda frame: 1)
-    k = lambda s: (s, 0, "cam")  # noqa: E731
+
+    def k(sec):
+        return (sec, 0, "cam")
+
     assert m.add_result(k(1), "r1") is None           # result before its frame
     assert m.add_frame(k(1), "f1") == ("f1", "r1")
     for s in (2, 3, 4):
@@ -350,10 +353,10 @@ def test_pure_check_functions(module, values, word):
 
 
 def test_bad_initial_parameter_fails_at_start(ros_context):
-    from fer_ros.nodes import startup_error_types
     from fer_ros.nodes.camera_node import CameraNode
+    from fer_ros.nodes.runner import STARTUP_ERRORS
 
-    with pytest.raises(startup_error_types()) as info:
+    with pytest.raises(STARTUP_ERRORS) as info:
         CameraNode(context=ros_context, parameter_overrides=[
             Parameter("reliability", value="sometimes")])
     assert "reliability" in str(info.value)
@@ -406,8 +409,9 @@ def test_camera_reopens_a_device_that_stops(ros_context, executor, helper_node, 
 def test_camera_info_from_a_calibration_file(ros_context, executor, helper_node, tmp_path):
     from sensor_msgs.msg import CameraInfo
 
+    from fer_ros.camera_info import load_camera_info
+    from fer_ros.nodes.camera_node import CameraNode
     from fer_ros.sources import SourceError
-    from fer_ros.nodes.camera_node import CameraNode, load_camera_info
 
     sample = REPO / "fer_ros" / "data" / "sample_clip.mp4"
     cal = tmp_path / "cal.yaml"
@@ -463,8 +467,9 @@ def test_frames_over_the_pixel_budget_are_rejected_before_any_copy(
 def test_annotator_skips_only_the_face_with_an_out_of_range_box(ros_context, executor,
                                                                  helper_node):
     """A uint32 box coordinate >= 2**31 made cv2.rectangle raise and lost the whole frame."""
-    from fer_ros.nodes.annotator_node import AnnotatorNode
     from hostile_messages import out_of_range_result
+
+    from fer_ros.nodes.annotator_node import AnnotatorNode
 
     node = AnnotatorNode(context=ros_context)
     executor.add_node(node)
@@ -488,6 +493,7 @@ def test_emotion_node_caps_faces_and_handles_each_face_alone(ros_context, execut
                                                              helper_node, emotion_model,
                                                              capfd):
     from fer_ros.msg import FaceDetection
+
     from fer_ros.nodes.emotion_node import EmotionNode
     from fer_ros.ros_image import bgr_to_image_msg
 
@@ -528,6 +534,7 @@ def test_emotion_node_drops_a_message_over_its_frame_budget(ros_context, executo
     """After a measured message, one that would take longer than frame_budget_ms is
     dropped and counted instead of delaying the next ones."""
     from fer_ros.msg import FaceDetection
+
     from fer_ros.nodes.emotion_node import EmotionNode
     from fer_ros.ros_image import bgr_to_image_msg
 

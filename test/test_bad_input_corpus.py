@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from conftest import Collector, composite_frame, spin_until, wait_connected
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rclpy.parameter import Parameter
@@ -38,10 +39,15 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import Image
 
-from conftest import Collector, composite_frame, spin_until, wait_connected
 from fer_ros import ros_image
-from fer_ros.image_encoding import (BYTES_PER_PIXEL, MAX_DIMENSION, MAX_PIXELS,
-                                    SUPPORTED_ENCODINGS, ImageEncodingError, image_to_bgr)
+from fer_ros.image_encoding import (
+    BYTES_PER_PIXEL,
+    MAX_DIMENSION,
+    MAX_PIXELS,
+    SUPPORTED_ENCODINGS,
+    ImageEncodingError,
+    image_to_bgr,
+)
 
 # ---------------------------------------------------------------------------- encodings
 # Every string of sensor_msgs/image_encodings.hpp (ROS 2 rolling), plus the ROS 2 aliases
@@ -499,9 +505,9 @@ def _log_lines(logs, node_name):
 
 def test_graph_survives_the_corpus_counts_every_rejection_and_throttles_the_log(
         ros_context, executor, helper_node, corpus):
+    from fer_ros.msg import EmotionArray, FaceDetectionArray
     from rcl_interfaces.msg import Log
 
-    from fer_ros.msg import EmotionArray, FaceDetectionArray
     from fer_ros.nodes.annotator_node import AnnotatorNode
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
     from fer_ros.ros_image import copy_header
@@ -594,7 +600,7 @@ def test_graph_survives_the_corpus_counts_every_rejection_and_throttles_the_log(
     # history (depth 10) are dropped, but every message published is accounted for once
     before = detector.stats()
     n_faces_msgs = len(faces.messages)
-    for k, (label, msg, ok, has_face) in enumerate(corpus, start=1):
+    for k, (_label, msg, _ok, _has_face) in enumerate(corpus, start=1):
         msg.header.stamp.sec = 1000 + k
         images.publish(msg)
         executor.spin_once(timeout_sec=0.0)   # the node takes what it can meanwhile
@@ -640,8 +646,9 @@ def test_annotator_draws_every_frame_whatever_its_faces(ros_context, executor, h
     """Every combination of extreme box values (uint32 RegionOfInterest), odd labels and
     confidences: each frame is still published, and exactly the faces with nothing inside the
     image are skipped and counted."""
-    from fer_ros.drawing import clip_box
     from fer_ros.msg import Emotion, EmotionArray
+
+    from fer_ros.drawing import clip_box
     from fer_ros.nodes.annotator_node import AnnotatorNode
 
     rng = random.Random(14)

@@ -8,16 +8,16 @@ import sqlite3
 import cv2
 import numpy as np
 import pytest
+from conftest import Collector, spin_until
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from conftest import Collector, spin_until
+from fer_ros.ros_image import bgr_to_image_msg, image_msg_to_bgr
 from fer_ros.sources import SourceError, describe_spec, open_source
 from fer_ros.sources.bag import BagSource, list_topics
-from fer_ros.ros_image import bgr_to_image_msg, image_msg_to_bgr
 
 IMAGE_TOPIC = "/camera/image_raw"
 RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)

@@ -103,6 +103,7 @@ def test_every_graph_waits_until_the_bench_and_the_detector_listen():
     from benchlib.graph import RunSpec, node_commands
     from benchlib.inputs import Clip
     from benchlib.measurer import measured_topics
+
     from fer_ros.pipeline import build_arg_parser, split_ros_args
 
     clip = Clip("grid1", "1-face grid", Path("clip.mp4"), 30.0)

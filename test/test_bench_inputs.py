@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib.suite import parse_graph
 

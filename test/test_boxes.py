@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
-from fer_ros.boxes import (clip_to_image, iou, is_duplicate, pairwise_iou,
-                           pairwise_normalised_centre_distance, square_around, xywh_to_xyxy,
-                           xyxy_to_xywh)
+from fer_ros.boxes import (
+    clip_to_image,
+    iou,
+    is_duplicate,
+    pairwise_iou,
+    pairwise_normalised_centre_distance,
+    square_around,
+    xywh_to_xyxy,
+    xyxy_to_xywh,
+)
 
 
 def test_conversions_round_trip():

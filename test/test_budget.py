@@ -5,10 +5,15 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
-from fer_ros.budget import (MAX_IMAGE_PIXELS_4K, WorkBudget, clamp_score,
-                            max_image_pixels_spec, oversized_image)
+
+from fer_ros.budget import (
+    MAX_IMAGE_PIXELS_4K,
+    WorkBudget,
+    clamp_score,
+    max_image_pixels_spec,
+    oversized_image,
+)
 from fer_ros.parameters import check_value
 
 

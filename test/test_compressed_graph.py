@@ -9,12 +9,11 @@ TensorFlow), so ``make runtime-test`` runs it in the TensorFlow-free venv too.
 
 from __future__ import annotations
 
+from conftest import REPO, Collector, spin_until
+from fer_ros.msg import EmotionArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
-
-from conftest import REPO, Collector, spin_until
-from fer_ros.msg import EmotionArray
 
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 INT8_MODEL = REPO / "models" / "emotion_cnn_int8.tflite"

@@ -7,9 +7,20 @@ import math
 
 import pytest
 
-from fer_ros.diagnostics import (ERROR, OK, WARN, DiagnosticsTracker, ProcessingTimes,
-                                 RateKeeping, Thresholds, Window, check_thresholds,
-                                 diagnostics_specs, evaluate, percentile)
+from fer_ros.diagnostics import (
+    ERROR,
+    OK,
+    WARN,
+    DiagnosticsTracker,
+    ProcessingTimes,
+    RateKeeping,
+    Thresholds,
+    Window,
+    check_thresholds,
+    diagnostics_specs,
+    evaluate,
+    percentile,
+)
 
 T = Thresholds(processing_time_warn_ms=50.0, processing_time_error_ms=200.0,
                min_input_rate_hz=0.0, stale_input_s=5.0)
@@ -208,12 +219,12 @@ def test_tracker_reports_unknown_drops_when_they_cannot_be_counted():
 # ---------------------------------------------------------------------------- graph
 def test_diagnostics_arrive_with_keys_and_levels(ros_context, executor, helper_node,
                                                  astronaut_bgr, emotion_model):
+    from conftest import Collector, composite_frame, spin_until
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
     from rclpy.parameter import Parameter
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
-    from conftest import Collector, composite_frame, spin_until
     from fer_ros.nodes.emotion_node import EmotionNode
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
     from fer_ros.ros_image import bgr_to_image_msg
@@ -283,10 +294,10 @@ def test_diagnostics_arrive_with_keys_and_levels(ros_context, executor, helper_n
 
 def test_diagnostics_of_an_inactive_node_and_disabled_publisher(ros_context, executor,
                                                                 helper_node):
+    from conftest import Collector, spin_until
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
     from rclpy.parameter import Parameter
 
-    from conftest import Collector, spin_until
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
 
     idle = FaceDetectorNode("idle_detector", context=ros_context, parameter_overrides=[

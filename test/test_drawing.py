@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from fer_ros.drawing import (LABEL_COLORS, AnnotatedFace, caption, draw_faces,
-                             label_color)
+from fer_ros.drawing import LABEL_COLORS, AnnotatedFace, caption, draw_faces, label_color
 
 
 def black(h=480, w=640):

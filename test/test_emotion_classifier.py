@@ -9,8 +9,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 
-from fer_ros.emotion_classifier import ModelLoadError, card_path_for, load_classifier  # noqa: E402
-from training.export import to_tflite  # noqa: E402
+from fer_ros.emotion_classifier import ModelLoadError, card_path_for, load_classifier
+from training.export import to_tflite
 
 NAMES = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
 

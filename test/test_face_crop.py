@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_ros.face_crop import (BOX_FRAMING, EYE_FRAMING, IDENTITY_FRAMING, crop_geometry,
-                               face_crop)
+from fer_ros.face_crop import BOX_FRAMING, EYE_FRAMING, IDENTITY_FRAMING, crop_geometry, face_crop
 from fer_ros.face_detection import Detection, crop
 
 

@@ -8,9 +8,16 @@ import numpy as np
 import pytest
 
 from fer_ros import sample_clip
-from fer_ros.face_detection import (BLAZEFACE_MODELS, BlazeFaceDetector, Detection,
-                                    FaceDetectorError, HaarFaceDetector, blazeface_model_path,
-                                    crop, make_detector)
+from fer_ros.face_detection import (
+    BLAZEFACE_MODELS,
+    BlazeFaceDetector,
+    Detection,
+    FaceDetectorError,
+    HaarFaceDetector,
+    blazeface_model_path,
+    crop,
+    make_detector,
+)
 from fer_ros.face_detection.ssd import SSD_CONFIGS, ssd_anchor_centres, weighted_nms
 
 skdata = pytest.importorskip("skimage.data")

@@ -6,14 +6,18 @@ import math
 import numpy as np
 import pytest
 from conftest import composite_frame
+from test_face_detection import close_to
 
 from fer_ros import sample_clip
 from fer_ros.face_detection import FaceDetectorError, make_detector
-from fer_ros.face_search import (CONFIRMING_LOOKS, REVERIFY_INTERVAL_S, FaceSearch,
-                                  check_search_params, make_face_search)
+from fer_ros.face_search import (
+    CONFIRMING_LOOKS,
+    REVERIFY_INTERVAL_S,
+    FaceSearch,
+    check_search_params,
+    make_face_search,
+)
 from fer_ros.tracking import FaceTracker
-
-from test_face_detection import close_to
 
 FPS = 30.0
 LEFT, RIGHT = (40, 100), (380, 100)       # composite_frame positions of two faces

@@ -9,10 +9,9 @@ import threading
 import time
 
 import pytest
+from conftest import Collector, spin_until
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-
-from conftest import Collector, spin_until
 
 RELIABLE = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 READ_S = 0.05          # the slow source: every read takes this long, so <= 20 frames/s
@@ -201,15 +200,16 @@ def test_without_sequence_numbers_the_drops_are_unknown_not_zero(ros_context, ex
                                                                  monkeypatch):
     """Humble's rclpy passes no MessageInfo: the nodes cannot count their lost messages and
     say so (stats, /diagnostics, the demo's summary) instead of reporting 0."""
+    from conftest import composite_frame
     from diagnostic_msgs.msg import DiagnosticArray
     from sensor_msgs.msg import Image
 
-    from conftest import composite_frame
-    from fer_ros import demo, nodes
+    from fer_ros import demo
+    from fer_ros.nodes import base
     from fer_ros.nodes.face_detector_node import FaceDetectorNode
     from fer_ros.ros_image import bgr_to_image_msg
 
-    monkeypatch.setattr(nodes, "message_info_supported", lambda: False)
+    monkeypatch.setattr(base, "message_info_supported", lambda: False)
     detector = FaceDetectorNode(context=ros_context, parameter_overrides=[
         Parameter("diagnostics_period_s", value=0.2)])
     executor.add_node(detector)

@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fer_ros.image_encoding import (SUPPORTED_ENCODINGS, ImageEncodingError,
-                                    bgr_to_image_fields, encode_jpeg, image_to_bgr,
-                                    message_fields_to_bgr)
+from fer_ros.image_encoding import (
+    SUPPORTED_ENCODINGS,
+    ImageEncodingError,
+    bgr_to_image_fields,
+    encode_jpeg,
+    image_to_bgr,
+    message_fields_to_bgr,
+)
 
 RNG = np.random.default_rng(1234)
 

@@ -13,14 +13,14 @@ import re
 import cv2
 import numpy as np
 import pytest
+from conftest import Collector, composite_frame, spin_until
+from fer_ros.msg import EmotionArray, FaceDetectionArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from conftest import Collector, composite_frame, spin_until
 from fer_ros.face_crop import EYE_FRAMING, face_crop
 from fer_ros.face_search import make_face_detector
-from fer_ros.msg import EmotionArray, FaceDetectionArray
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -298,7 +298,7 @@ def test_pipeline_namespace_and_params_file(ros_context, tmp_path):
 
 
 def test_pipeline_missing_params_file_is_a_clear_error(ros_context, tmp_path):
-    from fer_ros.nodes import StartupError
+    from fer_ros.errors import StartupError
     from fer_ros.pipeline import Pipeline
 
     with pytest.raises(StartupError, match="nope.yaml"):

@@ -398,7 +398,10 @@ def test_xml_twin_matches_the_python_pipeline():
     for name, arg in py["args"].items():
         if arg["default"] is not None:
             assert xml["args"][name]["default"] == arg["default"], name
-    strip = lambda n: {k: v["arg"] for k, v in n["params"].items()}  # noqa: E731
+
+    def strip(node):
+        return {k: v["arg"] for k, v in node["params"].items()}
+
     assert {n["executable"]: (n["name"], strip(n)) for n in py["nodes"]} == \
         {n["executable"]: (n["name"], strip(n)) for n in xml["nodes"]}
 
@@ -506,6 +509,30 @@ def test_executables_are_installed_by_cmake():
     for exe in set(NODE_CLASSES) | {"pipeline", "demo"}:
         assert listed.get(exe) == fer_ros.EXECUTABLES[exe], exe
     assert re.search(r"foreach\(_dir launch config models\)", cmake)
+
+
+def test_detector_names_everywhere_are_the_detectors():
+    """The launch files and config cannot import fer_ros.face_detection.DETECTOR_NAMES, the
+    one list: they must name the same detectors (and the default first)."""
+    from fer_ros.face_detection import DETECTOR_NAMES
+
+    declared = 0
+    for path in sorted(LAUNCH.glob("*.launch.py")):
+        for default, choices in re.findall(r"'detector', default_value='(\w+)', "
+                                           r"choices=\[([^\]]*)\]", path.read_text()):
+            assert default == DETECTOR_NAMES[0], path
+            assert tuple(re.findall(r"'(\w+)'", choices)) == DETECTOR_NAMES, path
+            declared += 1
+    assert declared == 2        # face_detector.launch.py, fer_pipeline.launch.py
+    xml = ET.parse(LAUNCH / "fer_pipeline.launch.xml").getroot()
+    arg = next(a for a in xml.iter("arg") if a.get("name") == "detector")
+    assert arg.get("default") == DETECTOR_NAMES[0]
+    assert re.findall(r"\w+", arg.get("description"))[-3:] == [DETECTOR_NAMES[0], "or",
+                                                                DETECTOR_NAMES[1]]
+    assert load_config()["/**/face_detector"]["ros__parameters"]["detector"] in DETECTOR_NAMES
+    comment = re.search(r"detector: \w+ +#(.*)", CONFIG.read_text()).group(1)
+    assert re.findall(r"\b(" + "|".join(DETECTOR_NAMES) + r")\b", comment) == list(
+        DETECTOR_NAMES)
 
 
 # ---------------------------------------------------------------------------- config yaml

@@ -9,11 +9,10 @@ import sys
 
 import numpy as np
 import pytest
-from rclpy.parameter import Parameter
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-
 from conftest import REPO, Collector, composite_frame, spin_until
 from fer_ros.msg import EmotionArray, FaceDetection, FaceDetectionArray
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
 

@@ -10,10 +10,15 @@ import threading
 import time
 
 import pytest
-
 from benchlib.environment import machine_info
-from benchlib.metrics import (LatencyRecorder, StageTimes, latency_summary, p95_drift,
-                              rss_growth, window_edges)
+from benchlib.metrics import (
+    LatencyRecorder,
+    StageTimes,
+    latency_summary,
+    p95_drift,
+    rss_growth,
+    window_edges,
+)
 from benchlib.report import format_table
 from benchlib.sampler import ProcessSampler
 

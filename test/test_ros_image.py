@@ -7,8 +7,13 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from fer_ros import ros_image
-from fer_ros.ros_image import (ImageEncodingError, bgr_to_compressed_msg, bgr_to_image_msg,
-                               copy_header, image_msg_to_bgr)
+from fer_ros.ros_image import (
+    ImageEncodingError,
+    bgr_to_compressed_msg,
+    bgr_to_image_msg,
+    copy_header,
+    image_msg_to_bgr,
+)
 
 
 def header(sec=12, nanosec=345, frame_id="cam"):

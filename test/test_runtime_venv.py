@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-
+from benchlib.processes import stop_processes
 from conftest import REPO, Collector, spin_until
 from fer_ros.msg import EmotionArray
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 IN_RUNTIME_VENV = os.environ.get("FER_ROS_RUNTIME_VENV", "") == "1"
 #: packages of the training / development set only
@@ -35,7 +35,7 @@ def test_the_training_stack_is_not_installed():
     for name in TRAINING_ONLY:
         assert importlib.util.find_spec(name) is None, f"{name} is installed"
     with pytest.raises(ImportError):
-        import tensorflow  # noqa: F401
+        import tensorflow  # noqa: F401 - only whether it imports is tested
 
 
 def test_the_node_modules_import_nothing_of_the_training_stack():
@@ -81,15 +81,7 @@ def test_node_processes_start_and_answer(ros_context, executor, helper_node):
         print("\nRSS (MiB, " + ("runtime" if IN_RUNTIME_VENV else "full") + " venv): " +
               ", ".join(f"{exe} {v:.0f}" for exe, v in rss.items()))
     finally:
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs.values():
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(procs.values())
     for exe, p in procs.items():
         assert p.returncode in (0, -signal.SIGINT, 130), (exe, p.returncode)
 

@@ -49,13 +49,13 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ASTRONAUT_FACE_IN_PATCH, ASTRONAUT_PATCH, CLASS_NAMES, Collector, spin_until
+from fer_ros.msg import EmotionArray, FaceDetectionArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-from conftest import ASTRONAUT_FACE_IN_PATCH, ASTRONAUT_PATCH, CLASS_NAMES, Collector, spin_until
 from fer_ros.boxes import pairwise_iou
-from fer_ros.msg import EmotionArray, FaceDetectionArray
 
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 

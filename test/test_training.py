@@ -1,4 +1,5 @@
-"""Training scripts on tiny fixtures made here: loaders, make_model, train/resume, export, evaluate."""
+"""Training scripts on tiny fixtures made here: loaders, make_model, train/resume, export,
+evaluate."""
 
 import csv
 import json
@@ -11,8 +12,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 
-from training import data, evaluate, export, swa, train  # noqa: E402
-from training.model import CLASS_NAMES, make_model  # noqa: E402
+from training import data, evaluate, export, swa, train
+from training.model import CLASS_NAMES, make_model
 
 
 def write_image(path, value, size=48, channels=1):

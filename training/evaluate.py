@@ -21,17 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from fer_ros.emotion_classifier import ModelLoadError, open_model, read_card  # noqa: E402
-from fer_ros.face_crop import face_crop  # noqa: E402
-from fer_ros.face_detection import crop  # noqa: E402
-from fer_ros.face_search import make_face_detector  # noqa: E402
-from fer_ros.preprocessing import to_model_input  # noqa: E402
-from training import scenes  # noqa: E402
-from training.data import load_dataset  # noqa: E402
-from training.report import classification_metrics, confusion_matrix, format_metrics  # noqa
-
+from fer_ros.emotion_classifier import ModelLoadError, open_model, read_card
+from fer_ros.face_crop import face_crop
+from fer_ros.face_detection import crop
+from fer_ros.face_search import make_face_detector
+from fer_ros.preprocessing import to_model_input
+from training import scenes
+from training.data import load_dataset
+from training.report import classification_metrics, confusion_matrix, format_metrics
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "emotion_cnn_int8.tflite"
 

@@ -26,11 +26,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from training.data import load_dataset  # noqa: E402
-from training.evaluate import evaluate  # noqa: E402
-from training.provenance import git_commit  # noqa: E402
+from training.data import load_dataset
+from training.evaluate import evaluate
+from training.provenance import git_commit
 
 CONFUSION_FIGURE = "confusion_matrix.png"
 INPUT_SPEC = {"shape": [48, 48, 1], "dtype": "float32", "range": [0, 255],

@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from fer_ros.face_search import make_face_detector  # noqa: E402
-from training.data import IMAGE_SIZE, load_dataset  # noqa: E402
+from fer_ros.face_search import make_face_detector
+from training.data import IMAGE_SIZE, load_dataset
 
 UPSCALE = 4
 FRAME = 384

@@ -7,8 +7,8 @@ scripts (their reports) all call :func:`git_commit`.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 #: what training code consists of: a change there makes a training run's commit dirty

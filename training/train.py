@@ -23,13 +23,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from training.data import Augmentation, load_dataset  # noqa: E402
-from training.model import make_model  # noqa: E402
-from training.provenance import git_commit  # noqa: E402
-from training.swa import RunningAverage  # noqa: E402
+from training.data import Augmentation, load_dataset
+from training.model import make_model
+from training.provenance import git_commit
+from training.swa import RunningAverage
 
 HISTORY_FIELDS = ("epoch", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy",
                   "seconds")

@@ -18,16 +18,23 @@ a 192x192 full_range pass), its box mapped onto full_range's by ``REFINE_CALIBRA
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import numpy as np
 
 from fer_ros.boxes import is_duplicate, square_around, xywh_to_xyxy
-from fer_ros.face_detection.common import (Detection, FaceDetectorError, check_frame,
-                                           check_params, to_detections)
-from fer_ros.face_detection.ssd import (BLAZEFACE_MODELS, DEFAULT_BLAZEFACE_MODEL, SSD_CONFIGS,
-                                        BlazeFaceNet, weighted_nms)
-
+from fer_ros.face_detection.common import (
+    Detection,
+    FaceDetectorError,
+    check_frame,
+    check_params,
+    to_detections,
+)
+from fer_ros.face_detection.ssd import (
+    BLAZEFACE_MODELS,
+    DEFAULT_BLAZEFACE_MODEL,
+    SSD_CONFIGS,
+    BlazeFaceNet,
+    weighted_nms,
+)
 
 #: Maps a short_range close-up box onto full_range's box convention, the boxes the tracker
 #: and the emotion crop expect: (dx, dy, scale) = centre shift in box widths and heights,
@@ -90,10 +97,10 @@ class BlazeFaceDetector:
 
     def __init__(self, score_threshold: float = 0.5, min_face_size: int = 20,
                  max_faces: int = 10, model: str = DEFAULT_BLAZEFACE_MODEL,
-                 input_size: Optional[int] = None, verify: bool = True,
+                 input_size: int | None = None, verify: bool = True,
                  proposal_threshold: float = 0.3, verify_context: float = 2.6,
-                 max_candidates: Optional[int] = None, num_threads: int = 1,
-                 nms_iou: float = 0.3, model_path: Optional[str] = None,
+                 max_candidates: int | None = None, num_threads: int = 1,
+                 nms_iou: float = 0.3, model_path: str | None = None,
                  refine_calibration: tuple = REFINE_CALIBRATION):
         if model not in SSD_CONFIGS:
             raise FaceDetectorError(
@@ -136,7 +143,7 @@ class BlazeFaceDetector:
         """Whether ``refine`` is available (it needs the close-up networks: verify=True)."""
         return self._follower is not None
 
-    def detect(self, bgr: np.ndarray, known=()) -> List[Detection]:
+    def detect(self, bgr: np.ndarray, known=()) -> list[Detection]:
         """Full-frame search: faces in a bgr8 (or mono8) frame, best first.
 
         ``known``: (x, y, w, h) boxes of faces already found on this frame (by ``refine``);
@@ -159,7 +166,7 @@ class BlazeFaceDetector:
             boxes, scores = self._verify(bgr, boxes)
         return to_detections(boxes, scores, W, H, self.min_face_size, self.max_faces)
 
-    def refine(self, bgr: np.ndarray, boxes, strong=None) -> List[Optional[Detection]]:
+    def refine(self, bgr: np.ndarray, boxes, strong=None) -> list[Detection | None]:
         """Close-up look around each (x, y, w, h) box (e.g. a tracked face's predicted box).
 
         Returns one entry per box: the face the close-up model confirms near the box centre,
@@ -172,7 +179,7 @@ class BlazeFaceDetector:
             raise FaceDetectorError("refine() needs the close-up networks (verify=True)")
         bgr = check_frame(bgr)
         H, W = bgr.shape[:2]
-        out: List[Optional[Detection]] = []
+        out: list[Detection | None] = []
         for i, (x, y, w, h) in enumerate(boxes):
             cx, cy, size = x + w / 2, y + h / 2, max(w, h)
             if strong is not None and strong[i]:

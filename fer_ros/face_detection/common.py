@@ -4,15 +4,15 @@ parameter checks.  ROS-free."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
 
 import cv2
 import numpy as np
 
 from fer_ros.boxes import clip_to_image
+from fer_ros.errors import StartupError
 
 
-class FaceDetectorError(RuntimeError):
+class FaceDetectorError(StartupError):
     """A detector could not be created (model file missing or unreadable, bad parameter)."""
 
 
@@ -29,7 +29,7 @@ class Detection:
     w: int
     h: int
     score: float
-    keypoints: Optional[tuple] = None
+    keypoints: tuple | None = None
 
     @property
     def box(self):
@@ -56,7 +56,7 @@ def crop(bgr: np.ndarray, det) -> np.ndarray:
 
 
 def to_detections(boxes: np.ndarray, scores: np.ndarray, width: int, height: int,
-                   min_face_size: int, max_faces: int) -> List[Detection]:
+                   min_face_size: int, max_faces: int) -> list[Detection]:
     """Pixel float boxes (x0, y0, x1, y1[, kx0, ky0, ...]) -> clipped integer Detections,
     filtered, sorted; columns after the box are key points (x, y) in pixels."""
     dets = []

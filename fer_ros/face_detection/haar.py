@@ -5,13 +5,17 @@ from __future__ import annotations
 import math
 import os
 import pathlib
-from typing import List, Optional
 
 import cv2
 import numpy as np
 
-from fer_ros.face_detection.common import (Detection, FaceDetectorError, check_frame,
-                                           check_params, to_detections)
+from fer_ros.face_detection.common import (
+    Detection,
+    FaceDetectorError,
+    check_frame,
+    check_params,
+    to_detections,
+)
 
 
 class HaarFaceDetector:
@@ -31,7 +35,7 @@ class HaarFaceDetector:
 
     def __init__(self, score_threshold: float = 0.5, min_face_size: int = 20,
                  max_faces: int = 10, scale_factor: float = 1.1, max_side: int = 0,
-                 cascade_path: Optional[str] = None):
+                 cascade_path: str | None = None):
         check_params(score_threshold, min_face_size, max_faces)
         self.score_threshold = float(score_threshold)
         self.min_face_size = int(min_face_size)
@@ -57,7 +61,7 @@ class HaarFaceDetector:
     #: no close-up model: fer_ros.face_search runs the full search on every frame
     can_refine = False
 
-    def detect(self, bgr: np.ndarray) -> List[Detection]:
+    def detect(self, bgr: np.ndarray) -> list[Detection]:
         """Faces in a bgr8 (or mono8) frame, best first."""
         bgr = check_frame(bgr)
         H, W = bgr.shape[:2]

@@ -31,14 +31,12 @@ import math
 import os
 import pathlib
 from dataclasses import dataclass
-from typing import Optional
 
 import cv2
 import numpy as np
 
 from fer_ros.boxes import iou, is_duplicate
 from fer_ros.face_detection.common import FaceDetectorError
-
 
 _MODEL_FILES = {
     "full_range": "face_detection_full_range.tflite",
@@ -171,7 +169,7 @@ class BlazeFaceNet:
     """
 
     def __init__(self, model: str, input_size: int, num_threads: int,
-                 model_path: Optional[str] = None):
+                 model_path: str | None = None):
         if model not in SSD_CONFIGS:
             raise FaceDetectorError(
                 f"unknown BlazeFace model {model!r}; choose one of {', '.join(BLAZEFACE_MODELS)}")

@@ -32,11 +32,17 @@ from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.drawing import AnnotatedFace, draw_faces_counted
 from fer_ros.frame_matching import FrameMatcher, header_key
 from fer_ros.msg import EmotionArray
-from fer_ros.nodes import FerNode, init_or_destroy, run_node
+from fer_ros.nodes.base import FerNode, init_or_destroy
+from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
-from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError,
-                               bgr_to_compressed_msg, bgr_to_image_msg, describe_image,
-                               image_input)
+from fer_ros.ros_image import (
+    IMAGE_TRANSPORT_PARAM,
+    ImageEncodingError,
+    bgr_to_compressed_msg,
+    bgr_to_image_msg,
+    describe_image,
+    image_input,
+)
 
 #: topics (relative names) -> message type
 PUBLISHES = {"image_annotated": "sensor_msgs/msg/Image",
@@ -166,8 +172,8 @@ class AnnotatorNode(FerNode):
         return out
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(AnnotatorNode, args, name="annotator")
+def main(argv: list[str] | None = None) -> int:
+    return run("annotator", serve(AnnotatorNode), argv)
 
 
 if __name__ == "__main__":

@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from fer_ros.budget import max_image_pixels_spec
+from fer_ros.camera_info import load_camera_info
 from fer_ros.diagnostics import WARN, RateKeeping, check_thresholds, diagnostics_specs
-from fer_ros.sources import FrameSource, SourceError, open_source
-from fer_ros.nodes import FerNode, init_or_destroy, run_node
+from fer_ros.nodes.base import FerNode, init_or_destroy
+from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
 from fer_ros.ros_image import bgr_to_compressed_msg, bgr_to_image_msg
+from fer_ros.sources import FrameSource, SourceError, open_source
 
 #: topics (relative names) -> message type
 PUBLISHES = {"image_raw": "sensor_msgs/msg/Image", "camera_info": "sensor_msgs/msg/CameraInfo",
@@ -105,42 +106,6 @@ def check_params(values: dict[str, Any]) -> list[str]:
     if isinstance(frame_id, str) and frame_id != frame_id.strip():
         problems.append("frame_id: must not have leading/trailing spaces")
     return problems
-
-
-def load_camera_info(url: str) -> dict[str, Any]:
-    """Read a camera_calibration YAML (``file://`` URL or path) into CameraInfo fields."""
-    import yaml
-
-    path = Path(url[len("file://"):] if url.startswith("file://") else url).expanduser()
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SourceError(f"camera_info_url '{url}': cannot read {path}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SourceError(f"camera_info_url '{url}': not valid YAML: {exc}") from exc
-    try:
-        out = {
-            "width": int(data["image_width"]),
-            "height": int(data["image_height"]),
-            "camera_name": str(data.get("camera_name", "")),
-            "k": [float(v) for v in data["camera_matrix"]["data"]],
-            "distortion_model": str(data.get("distortion_model", "plumb_bob")),
-            "d": [float(v) for v in data.get("distortion_coefficients", {}).get("data", [])],
-            "r": [float(v) for v in data.get("rectification_matrix", {}).get(
-                "data", [1, 0, 0, 0, 1, 0, 0, 0, 1])],
-            "p": [float(v) for v in data.get("projection_matrix", {}).get("data", [])],
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SourceError(f"camera_info_url '{url}': missing or bad field: {exc}") from exc
-    if len(out["k"]) != 9 or len(out["r"]) != 9:
-        raise SourceError(f"camera_info_url '{url}': camera_matrix and rectification_matrix "
-                          "need 9 values")
-    if not out["p"]:
-        k = out["k"]
-        out["p"] = [k[0], k[1], k[2], 0.0, k[3], k[4], k[5], 0.0, k[6], k[7], k[8], 0.0]
-    if len(out["p"]) != 12:
-        raise SourceError(f"camera_info_url '{url}': projection_matrix needs 12 values")
-    return out
 
 
 class CameraNode(FerNode):
@@ -405,8 +370,8 @@ class CameraNode(FerNode):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(CameraNode, args, name="camera")
+def main(argv: list[str] | None = None) -> int:
+    return run("camera", serve(CameraNode), argv)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ wall clock). Untracked faces (id 0) get the raw scores. The published header is 
 image's, so the annotator (or any consumer) can match results to frames.
 
 A managed (lifecycle) node: ``configure`` loads the model (``model_path``; empty = the
-shipped int8 model, see ``DEFAULT_MODELS``) and creates the ``emotions`` lifecycle publisher; a
-missing or corrupt model makes configure fail with one clear message naming the path (the
-node stays unconfigured; with ``autostart``, the default, the executable exits with it).
+shipped int8 model, see :mod:`fer_ros.model_files`) and creates the ``emotions`` lifecycle
+publisher; a missing or corrupt model makes configure fail with one clear message naming
+the path (the node stays unconfigured; with ``autostart``, the default, the executable exits
+with it).
 ``activate`` subscribes to ``faces``, ``deactivate`` unsubscribes, ``cleanup`` releases the
 model and the publisher.
 """
@@ -16,30 +17,26 @@ model and the publisher.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-
-from fer_ros.budget import (WorkBudget, clamp_score, max_image_pixels_spec,
-                            release_freed_memory)
+from fer_ros.budget import WorkBudget, max_image_pixels_spec, release_freed_memory
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.emotion_classifier import ModelLoadError, load_classifier
-from fer_ros.msg import Emotion, EmotionArray, FaceDetectionArray
-from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
-from fer_ros.parameters import (ParamSpec, check_values, lifecycle_specs, make_qos,
-                                subscription_specs)
+from fer_ros.messages import emotions_to_msg, stamp_seconds
+from fer_ros.model_files import load_model
+from fer_ros.msg import EmotionArray, FaceDetectionArray
+from fer_ros.nodes.lifecycle import FerLifecycleNode
+from fer_ros.nodes.runner import run, serve
+from fer_ros.parameters import (
+    ParamSpec,
+    check_values,
+    lifecycle_specs,
+    make_qos,
+    subscription_specs,
+)
 from fer_ros.preprocessing import to_model_input
-from fer_ros.ros_image import ImageEncodingError, copy_header, image_msg_to_bgr
+from fer_ros.ros_image import ImageEncodingError, image_msg_to_bgr
 from fer_ros.smoothing import EmotionSmoother
-
-#: model_path "" = the first of these found in a share directory: the int8 model (0.3 ms per
-#: face, shipped only when it is within 0.5 points of float32 accuracy), then float32 (2.6 ms)
-DEFAULT_MODELS = (Path("models") / "emotion_cnn_int8.tflite",
-                  Path("models") / "emotion_cnn.tflite")
-MODEL_ENV = "FER_ROS_MODEL"
 
 #: topics (relative names) -> message type
 PUBLISHES = {"emotions": "fer_ros/msg/EmotionArray"}
@@ -76,77 +73,10 @@ def check_params(values: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _share_dirs() -> list[Path]:
-    """Candidate share/fer_ros directories, most specific first (no duplicates)."""
-    dirs: list[Path] = []
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        dirs.append(Path(get_package_share_directory("fer_ros", print_warning=False)))
-    except Exception:  # noqa: BLE001 - not in an ament prefix
-        pass
-    try:
-        import fer_ros
-
-        dirs.append(fer_ros.share_dir())
-    except Exception:  # noqa: BLE001 - no share dir found
-        pass
-    dirs.append(Path(sys.prefix) / "share" / "fer_ros")
-    repo = Path(__file__).resolve().parents[2]           # source checkout (repo root)
-    if (repo / "package.xml").is_file():
-        dirs.append(repo)
-    seen, out = set(), []
-    for d in dirs:
-        key = str(d)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
-    return out
-
-
-def resolve_model_path(value: str = "") -> tuple[Path, list[Path]]:
-    """Find the model file for ``model_path`` = ``value``.
-
-    Returns (path, tried): ``path`` is the first existing candidate, or the first candidate
-    when none exists (so the error names it); ``tried`` lists every candidate.
-    Empty value: $FER_ROS_MODEL, then DEFAULT_MODELS in each share directory.
-    """
-    value = (value or "").strip() or os.environ.get(MODEL_ENV, "").strip()
-    if value:
-        path = Path(value).expanduser()
-        if path.is_absolute():
-            return path, [path]
-        tried = [Path.cwd() / path] + [d / path for d in _share_dirs()]
-    else:
-        tried = [d / model for d in _share_dirs() for model in DEFAULT_MODELS]
-    for cand in tried:
-        if cand.is_file():
-            return cand, tried
-    return tried[0], tried
-
-
-def load_model(value: str, num_threads: int = 2):
-    """Resolve and load the classifier; ModelLoadError (naming the path) on any problem."""
-    path, tried = resolve_model_path(value)
-    if not path.is_file():
-        where = "" if len(tried) == 1 else " (looked in: " + ", ".join(map(str, tried)) + ")"
-        raise ModelLoadError(f"emotion model not found: {path}{where}")
-    try:
-        return load_classifier(path, num_threads=num_threads)
-    except ModelLoadError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - anything else a broken file can raise
-        raise ModelLoadError(f"cannot load emotion model {path}: {type(exc).__name__}: "
-                             f"{exc}") from exc
-
-
-def stamp_seconds(header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
-
-
 class EmotionNode(FerLifecycleNode):
     PARAMS = PARAMS
     DIAG_FACES = "faces"
+    WORK = "emotion inference"
 
     def __init__(self, node_name: str = "emotion", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
@@ -155,17 +85,11 @@ class EmotionNode(FerLifecycleNode):
         self._smoother: EmotionSmoother | None = None
         self._work: WorkBudget | None = None
         self._noted: dict[str, float] = {}      # counter -> when _note last logged it
-        self._process_timed = self.timed(self._process)
-        init_or_destroy(self, self._setup)
-
-    def _setup(self) -> None:
-        values = self._declare_params(check_params, self._on_params_changed)
-        if values["autostart"]:
-            self.bring_up()
+        self._start(check_params, self._on_params_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _lc_configure(self) -> None:
-        values = {spec.name: self.param(spec.name) for spec in PARAMS}
+        values = self.param_values()
         classifier = load_model(values["model_path"], values["num_threads"])
         self.classifier = classifier
         self.class_names = list(classifier.class_names)
@@ -177,7 +101,7 @@ class EmotionNode(FerLifecycleNode):
                                f"({', '.join(self.class_names)})")
 
     def _lc_activate(self) -> None:
-        self._subscribe_input(FaceDetectionArray, "faces", self._on_faces)
+        self._subscribe_input(FaceDetectionArray, "faces")
         self.get_logger().info(f"active: classifying {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
@@ -204,13 +128,6 @@ class EmotionNode(FerLifecycleNode):
                 self._smoother = self._make_smoother(values)
 
     # -- processing ------------------------------------------------------------------------
-    def _on_faces(self, msg: FaceDetectionArray) -> None:
-        self.count("received")
-        try:
-            self._process_timed(msg)
-        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
-            self.failed("emotion inference", exc)
-
     def _process(self, msg: FaceDetectionArray) -> None:
         classifier, pub, names = self.classifier, self._pub, self.class_names
         smoother = self._smoother
@@ -245,33 +162,14 @@ class EmotionNode(FerLifecycleNode):
         if bad:                     # the other faces are still classified and published
             self._note("faces_skipped", len(bad), f"skipped {len(bad)} of {n} faces of a "
                        f"faces message: {bad[0]}")
-        raw = classifier.predict(to_model_input(crops)) if crops else None
-        out = EmotionArray()
-        out.header = copy_header(msg.header)
-        out.class_names = list(names)
-        out.tracked_ids = list(msg.tracked_ids)
+        raw = classifier.predict(to_model_input(crops)) if crops else []
         stamp_s = stamp_seconds(msg.header)
-        for i, face in enumerate(faces):
-            scores = raw[i]
-            raw_index = int(scores.argmax())
-            emo = Emotion()
-            emo.face_id = int(face.id)
-            emo.box = face.box
-            emo.detection_score, clamped = clamp_score(face.score)
-            if clamped:
-                self.count("scores_clamped")
-            emo.raw_label = names[raw_index]
-            emo.raw_confidence = float(scores[raw_index])
-            emo.raw_scores = [float(s) for s in scores]
-            if face.id != 0:
-                smoothed = smoother.update(int(face.id), stamp_s, scores)
-                emo.label = names[smoothed.label_index]
-                emo.confidence = float(smoothed.confidence)
-                emo.scores = [float(s) for s in smoothed.scores]
-            else:
-                emo.label, emo.confidence = emo.raw_label, emo.raw_confidence
-                emo.scores = list(emo.raw_scores)
-            out.faces.append(emo)
+        smoothed = [smoother.update(int(face.id), stamp_s, raw[i]) if face.id != 0 else None
+                    for i, face in enumerate(faces)]
+        out, clamped = emotions_to_msg(msg.header, names, msg.tracked_ids, faces, raw,
+                                       smoothed)
+        if clamped:
+            self.count("scores_clamped", clamped)
         alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
         smoother.forget(alive)
         pub.publish(out)
@@ -294,8 +192,8 @@ class EmotionNode(FerLifecycleNode):
                                       f"{self.stats()[counter]})")
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(EmotionNode, args, name="emotion")
+def main(argv: list[str] | None = None) -> int:
+    return run("emotion", serve(EmotionNode), argv)
 
 
 if __name__ == "__main__":

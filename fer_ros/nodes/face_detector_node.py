@@ -5,7 +5,7 @@
 
 Newest frame first: the input history is KEEP_LAST with ``qos_depth`` 1 by default, so while
 the node is busy with a frame only the newest one waits; the frames overwritten there are
-counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.nodes). The
+counted as ``dropped`` (gaps in the camera's sequence numbers, see fer_ros.message_loss). The
 latency therefore does not grow when frames arrive faster than they can be processed.
 
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
@@ -14,25 +14,28 @@ Malformed images (unknown encoding, step/size mismatch, zero size) are rejected:
 A managed (lifecycle) node: ``configure`` builds the face search (:mod:`fer_ros.face_search`:
 the detector with its model, the tracker, the search schedule) and creates the ``faces``
 lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes,
-``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes to active by itself.
+``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes
+to active by itself.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sensor_msgs.msg import RegionOfInterest
-
 from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_crop import face_crop
-from fer_ros.face_search import (SEARCH_PARAMS, check_search_params, make_face_detector,
-                                 make_face_search)
-from fer_ros.msg import FaceDetection, FaceDetectionArray
-from fer_ros.nodes import FerLifecycleNode, init_or_destroy, run_node
+from fer_ros.face_search import (
+    SEARCH_PARAMS,
+    check_search_params,
+    make_face_detector,
+    make_face_search,
+)
+from fer_ros.messages import detections_to_msg
+from fer_ros.msg import FaceDetectionArray
+from fer_ros.nodes.lifecycle import FerLifecycleNode
+from fer_ros.nodes.runner import run, serve
 from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
-from fer_ros.ros_image import (IMAGE_TRANSPORT_PARAM, ImageEncodingError, bgr_to_image_msg,
-                               copy_header, describe_image, image_input)
+from fer_ros.ros_image import IMAGE_TRANSPORT_PARAM, ImageEncodingError, describe_image, image_input
 
 #: topics (relative names) -> message type
 PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
@@ -48,43 +51,19 @@ def check_params(values: dict[str, Any]) -> list[str]:
     return check_values(PARAMS, values) + check_thresholds(values) + check_search_params(values)
 
 
-def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetectionArray:
-    """Build the FaceDetectionArray for one frame (pure apart from the message types)."""
-    out = FaceDetectionArray()
-    out.header = copy_header(header)
-    out.image_height, out.image_width = int(bgr.shape[0]), int(bgr.shape[1])
-    for i, det in enumerate(detections):
-        face = FaceDetection()
-        if tracks is not None:
-            face.id = int(tracks[i].id)
-            face.confirmed = bool(tracks[i].confirmed)
-        face.box = RegionOfInterest(x_offset=int(det.x), y_offset=int(det.y),
-                                    width=int(det.w), height=int(det.h), do_rectify=False)
-        face.score = float(det.score)
-        out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(face_crop(bgr, det), header))
-    out.tracked_ids = [int(i) for i in tracked_ids]
-    return out
-
-
 class FaceDetectorNode(FerLifecycleNode):
     PARAMS = PARAMS
     DIAG_FACES = "faces"
+    WORK = "face detection"
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self._search: Any = None     # fer_ros.face_search.FaceSearch: detector + tracker
-        self._process_timed = self.timed(self._process)
-        init_or_destroy(self, self._setup)
-
-    def _setup(self) -> None:
-        values = self._declare_params(check_params, self._on_params_changed)
-        if values["autostart"]:
-            self.bring_up()
+        self._start(check_params, self._on_params_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _lc_configure(self) -> None:
-        values = {spec.name: self.param(spec.name) for spec in PARAMS}
+        values = self.param_values()
         self._search = make_face_search(values)
         self._pub = self.create_lifecycle_publisher(FaceDetectionArray, "faces",
                                                     make_qos("reliable", 5))
@@ -96,8 +75,7 @@ class FaceDetectorNode(FerLifecycleNode):
     def _lc_activate(self) -> None:
         image = image_input(self.param("image_transport"), self.param("max_image_pixels"))
         self._to_bgr = image.to_bgr
-        self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
-                              self._on_image)
+        self._subscribe_input(image.msg_type, self.resolve_topic_name("image_raw") + image.suffix)
         self.get_logger().info(f"active: detecting faces on {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
@@ -122,13 +100,6 @@ class FaceDetectorNode(FerLifecycleNode):
             self._search.replace_detector(new)     # parameter callbacks run between frames
 
     # -- processing ------------------------------------------------------------------------
-    def _on_image(self, msg: Any) -> None:
-        self.count("received")
-        try:
-            self._process_timed(msg)
-        except Exception as exc:  # noqa: BLE001 - reported, the node goes on
-            self.failed("face detection", exc)
-
     def _process(self, msg: Any) -> None:
         search, pub = self._search, self._pub
         try:
@@ -143,8 +114,8 @@ class FaceDetectorNode(FerLifecycleNode):
         self.count("faces", len(out.detections))
 
 
-def main(args: list[str] | None = None) -> int:
-    return run_node(FaceDetectorNode, args, name="face_detector")
+def main(argv: list[str] | None = None) -> int:
+    return run("face_detector", serve(FaceDetectorNode), argv)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -114,7 +114,7 @@ def _mcap_topics(file: Path) -> dict[str, str]:
             summary = _mcap_reader(stream).get_summary()
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any parse error of a broken file
+        except Exception as exc:
             raise SourceError(f"bag file '{file}': not a readable MCAP file ({exc})") from exc
     if summary is None:
         raise SourceError(f"bag file '{file}': MCAP file without a summary")

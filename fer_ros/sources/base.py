@@ -10,12 +10,13 @@ import cv2
 import numpy as np
 
 from fer_ros.budget import oversized_image
+from fer_ros.errors import StartupError
 from fer_ros.preprocessing import to_bgr8
 
 BAG_SUFFIXES = (".db3", ".mcap")      # rosbag2 storage files (SQLite, MCAP)
 
 
-class SourceError(RuntimeError):
+class SourceError(StartupError):
     """A frame source cannot be opened (the message names the source and the reason)."""
 
 

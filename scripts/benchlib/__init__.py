@@ -12,4 +12,5 @@ components   per-call timings of detectors, classifiers, conversions
 profiling    py-spy profiles and their summary
 suite        one bench invocation; report / printout: verdicts, tables, JSON, Markdown
 soak         the soak's windows and criteria
+processes    ending the node processes a script started
 """

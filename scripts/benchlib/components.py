@@ -14,6 +14,7 @@ import numpy as np
 
 from benchlib.environment import REPO, log
 from benchlib.metrics import latency_summary
+from fer_ros.face_detection import DETECTOR_NAMES
 
 MODEL_FILES = {"keras": "emotion_cnn.keras", "tflite": "emotion_cnn.tflite",
                "int8": "emotion_cnn_int8.tflite"}
@@ -57,7 +58,7 @@ def _ms(times: _Timings, per: int = 1) -> dict[str, float]:
 
 
 def bench_components(clips: list, models: dict[str, Path], seconds: float,
-                     detectors=("blazeface", "haar"), num_threads: int = 2
+                     detectors=DETECTOR_NAMES, num_threads: int = 2
                      ) -> dict[str, Any]:
     import cv2
 
@@ -128,12 +129,12 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
         clf = None  # free the model before the next one is loaded
 
     # -- conversions the nodes do per frame
+    from fer_ros.msg import FaceDetection, FaceDetectionArray
     from rclpy.serialization import deserialize_message, serialize_message
     from sensor_msgs.msg import Image
 
     from fer_ros.drawing import AnnotatedFace, draw_faces
     from fer_ros.image_encoding import encode_jpeg
-    from fer_ros.msg import FaceDetection, FaceDetectionArray
     from fer_ros.ros_image import bgr_to_image_msg, image_msg_to_bgr
 
     msg = bgr_to_image_msg(frame)

@@ -12,8 +12,9 @@ from its statuses during the measured window (``achieved_rate_hz``; WARN = below
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from fer_ros.message_loss import ANSWER_CHAIN, account_frames
 

@@ -99,9 +99,22 @@ def _video_fps(path: Path) -> float:
     return float(fps) if fps and fps > 0 else 30.0
 
 
+def add_graph_options(ap) -> None:
+    """The options that choose what the graph runs (bench and soak)."""
+    from fer_ros.face_detection import DETECTOR_NAMES
+
+    ap.add_argument("--model", type=Path, default=None,
+                    help="emotion model of the graph (and the bare loop) (default: the one "
+                         "the emotion node loads by default)")
+    ap.add_argument("--params-file", type=Path, default=None,
+                    help="node parameter YAML (default: the package's config/fer_ros.yaml)")
+    ap.add_argument("--detector", choices=DETECTOR_NAMES, default=None,
+                    help="face detector (default: the params file's)")
+
+
 def default_model() -> Path:
     """The emotion model the emotion node loads when ``model_path`` is empty."""
-    from fer_ros.nodes.emotion_node import resolve_model_path
+    from fer_ros.model_files import resolve_model_path
 
     path, tried = resolve_model_path("")
     if not path.is_file():

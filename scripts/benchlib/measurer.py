@@ -34,15 +34,14 @@ class Measurer:
 
     def __init__(self, namespace: str, annotated: str = "raw") -> None:
         import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from fer_ros.msg import EmotionArray, FaceDetectionArray
+        from rcl_interfaces.srv import SetParameters
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
-        from diagnostic_msgs.msg import DiagnosticArray
-        from rcl_interfaces.srv import SetParameters
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CameraInfo, CompressedImage, Image
-
-        from fer_ros.msg import EmotionArray, FaceDetectionArray
 
         self.ns = namespace.rstrip("/")
         self.ctx = Context()
@@ -80,7 +79,7 @@ class Measurer:
         while not self._stop.is_set():
             try:
                 self._executor.spin_once(timeout_sec=0.1)
-            except Exception:  # noqa: BLE001 - context shut down while stopping
+            except Exception:
                 if self._stop.is_set():
                     return
                 raise

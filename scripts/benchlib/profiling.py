@@ -29,7 +29,7 @@ def find_py_spy() -> str | None:
 # inclusive list (they would top it in every process).  Self time still shows them.
 _GENERIC_FILES = {"threading.py", "thread.py", "<frozen runpy>", "task.py", "_base.py",
                   "executors.py"}
-_GENERIC_FUNCS = {"<module>", "main", "run_node", "spin", "Pipeline.spin"}
+_GENERIC_FUNCS = {"<module>", "main", "run", "app", "spin_node", "spin", "Pipeline.spin"}
 # Leaf frames where a thread waits (for work, a lock, the wait set): "idle" in the summary.
 _WAIT_LEAVES = {"_worker (thread.py)", "wait (threading.py)", "_wait_for_tstate_lock "
                 "(threading.py)", "Executor._wait_for_ready_callbacks (executors.py)"}

@@ -12,7 +12,7 @@ appearances never found are listed separately.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib import report as rp
-from benchlib.environment import (OUT_DIR, REPO, REPORT_COMMIT, load_average, log,
-                                  machine_info)
+from benchlib.environment import OUT_DIR, REPO, REPORT_COMMIT, load_average, log, machine_info
 from benchlib.graph import MAX_RATE, MODES, RunSpec, run_graph
 from training.provenance import git_commit
 

@@ -1,0 +1,68 @@
+"""Every executable ends the same way (fer_ros.nodes.runner): 0 on a normal end and on
+Ctrl-C, 1 with a one-line reason when it cannot start. Real processes, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import REPO
+
+
+def start(*args):
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, *args], cwd=str(REPO), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_line(proc, text, timeout):
+    """Read stdout until a line holds ``text`` (True) or the process ends / time is up."""
+    found = threading.Event()
+
+    def read():
+        for line in proc.stdout:
+            if text in line:
+                found.set()
+    threading.Thread(target=read, daemon=True).start()
+    return found.wait(timeout)
+
+
+@pytest.mark.parametrize("args, running", [
+    (["-m", "fer_ros.demo", "--fps", "3", "--output", ""], "faces:"),
+    (["-m", "fer_ros.pipeline", "--fps", "3"], None),
+])
+def test_ctrl_c_ends_with_exit_code_0(args, running, emotion_model):
+    proc = start(*args, "--model", str(emotion_model))
+    try:
+        if running:
+            assert wait_for_line(proc, running, timeout=120), proc.stderr.read()[-3000:]
+        else:
+            time.sleep(15.0)            # model loaded and spinning (or failed: checked below)
+        assert proc.poll() is None, proc.stderr.read()[-3000:]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read()
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+
+
+@pytest.mark.parametrize("command", [
+    ["-m", "fer_ros.demo", "--source", "/nonexistent/clip.mp4"],
+    ["-c", "import fer_ros, sys; sys.exit(fer_ros.main(['camera', '--ros-args', '-p', "
+           "'source:=/nonexistent/clip.mp4']))"],
+])
+def test_cannot_start_is_exit_code_1_with_the_reason(command):
+    proc = start(*command)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err[-3000:]
+    assert "cannot start" in err and "/nonexistent/clip.mp4" in err
+    assert "Traceback" not in out + err
