@@ -9,7 +9,7 @@ from typing import Any
 from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.budget import clamp_score
-from fer_ros.face_detection import crop
+from fer_ros.face_crop import face_crop
 from fer_ros.msg import Emotion, EmotionArray, FaceDetection, FaceDetectionArray
 from fer_ros.ros_image import bgr_to_image_msg, copy_header
 
@@ -33,7 +33,7 @@ def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetec
                                     width=int(det.w), height=int(det.h), do_rectify=False)
         face.score = float(det.score)
         out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(crop(bgr, det), header))
+        out.crops.append(bgr_to_image_msg(face_crop(bgr, det), header))
     out.tracked_ids = [int(i) for i in tracked_ids]
     return out
 

@@ -1,5 +1,6 @@
 """fer_ros.face_detection: BlazeFace (two-stage) and Haar detectors on real images."""
 
+import math
 import os
 
 import cv2
@@ -299,6 +300,33 @@ def test_detect_with_known_boxes_verifies_only_new_proposals(astro):
     before = det.verifications
     assert det.detect(frame, known=[box_l, box_r]) == []
     assert det.verifications == before
+
+
+@pytest.mark.parametrize("face_px", [40, 120])
+def test_search_and_close_ups_carry_the_six_key_points(blaze, astro, face_px):
+    """Eyes, nose, mouth and ears in frame pixels, the same points from each look; rotating
+    the frame rotates the eye line with it."""
+    frame, box = scene(astro, face_px, centre=(300, 250))
+    found = blaze.detect(frame)[0]
+    cheap, strong = (blaze.refine(frame, [found.box], strong=[s])[0] for s in (False, True))
+    for det in (found, cheap, strong):
+        assert len(det.keypoints) == 6
+        (rx, ry), (lx, ly), (nx, ny), (mx, my) = det.keypoints[:4]
+        assert det.x <= rx < nx < lx <= det.x + det.w          # right eye on the image left
+        assert max(ry, ly) < ny < my <= det.y + det.h            # eyes, nose, mouth down
+        assert 0.3 * det.w < lx - rx < 0.55 * det.w
+    for a, b in zip(found.keypoints, cheap.keypoints):
+        assert math.hypot(a[0] - b[0], a[1] - b[1]) <= max(2.0, 0.06 * face_px)
+    rotation = cv2.getRotationMatrix2D((300, 250), -15, 1.0)   # 15 deg clockwise on screen
+    tilted = blaze.detect(cv2.warpAffine(frame, rotation, (640, 480), borderValue=(110,) * 3))
+    (rx, ry), (lx, ly) = tilted[0].keypoints[:2]
+    assert math.degrees(math.atan2(ly - ry, lx - rx)) == pytest.approx(
+        15 + math.degrees(math.atan2(found.keypoints[1][1] - found.keypoints[0][1],
+                                     found.keypoints[1][0] - found.keypoints[0][0])), abs=4)
+
+
+def test_haar_detections_have_no_key_points(haar, astro):
+    assert haar.detect(astro)[0].keypoints is None
 
 
 def test_refine_calibration_is_validated():

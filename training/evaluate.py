@@ -2,9 +2,16 @@
 
     python training/evaluate.py --data /path/to/images --model models/emotion_cnn.tflite
     python training/evaluate.py --data DIR --model M --split validation --tta --json out.json
+    python training/evaluate.py --data DIR --detector-path --crop both --json out.json
 
 DIR may hold `images/<split>/<class>/`, `<split>/<class>/`, or be a flat `<class>/` folder.
 Prints accuracy, per-class precision/recall and the confusion matrix.
+
+``--detector-path`` also measures what the running node sees: each face is rendered into a
+camera-like frame (training/scenes.py, seeded per face), found by the face_detector node's
+detector with its default parameters, cropped as the node crops (``--crop``: "canonical" =
+fer_ros.face_crop, "raw" = the detector box, "both") and classified.  A face the detector
+misses counts as wrong; its count is reported per class (the "not_found" column).
 """
 
 import argparse
@@ -17,8 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from fer_ros.emotion_classifier import ModelLoadError, open_model, read_card
+from fer_ros.face_crop import face_crop
+from fer_ros.face_detection import crop
+from fer_ros.face_search import make_face_detector
+from fer_ros.preprocessing import to_model_input
+from training import scenes
 from training.data import load_dataset
 from training.report import classification_metrics, confusion_matrix, format_metrics
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "emotion_cnn_int8.tflite"
 
 
 def predict_scores(model, images: np.ndarray, tta: bool = False, batch_size: int = 256):
@@ -41,22 +55,69 @@ def model_class_names(model_path: Path, fallback) -> list:
         return list(fallback)
 
 
-def evaluate(model_path, split, tta: bool = False, num_threads: int = 2) -> dict:
-    """Metrics of the model at `model_path` on a loaded dataset split."""
+#: how the node may crop a detection: the canonical crop, or the raw detector box
+CROPS = {"canonical": face_crop, "raw": crop}
+NOT_FOUND = "not_found"
+
+
+def _open_checked(model_path, split, num_threads):
     model = open_model(model_path, num_threads)
     names = model_class_names(Path(model_path), split.class_names)
     missing = set(split.class_names) - set(names)
     if missing:
         raise SystemExit(f"dataset classes {sorted(missing)} are unknown to the model {names}")
-    scores = predict_scores(model, split.images, tta)
     # Map the model's output index to the dataset's label index.
-    to_dataset = np.array([split.class_names.index(n) if n in split.class_names else -1
+    to_dataset = np.array([split.class_names.index(n) if n in split.class_names else 0
                            for n in names])
-    predictions = to_dataset[scores.argmax(axis=1)]
-    predictions[predictions < 0] = 0 if len(split.class_names) else 0
+    return model, to_dataset
+
+
+def evaluate(model_path, split, tta: bool = False, num_threads: int = 2) -> dict:
+    """Metrics of the model at `model_path` on a loaded dataset split."""
+    model, to_dataset = _open_checked(model_path, split, num_threads)
+    predictions = to_dataset[predict_scores(model, split.images, tta).argmax(axis=1)]
     matrix = confusion_matrix(split.labels, predictions, len(split.class_names))
     metrics = classification_metrics(matrix, split.class_names)
     metrics.update(model=str(model_path), tta=tta)
+    return metrics
+
+
+def detector_path_crops(split, crops=tuple(CROPS), seed: int = 0, backgrounds=None,
+                        detector=None) -> dict:
+    """{crop name: list of 48x48 model inputs or None (face not found)}, one per image.
+
+    Image ``index`` of the split is rendered into a frame drawn from
+    ``default_rng([seed, index])`` (reproducible); the node's default detector looks for it.
+    """
+    backgrounds = scenes.default_backgrounds() if backgrounds is None else backgrounds
+    detector = make_face_detector({}) if detector is None else detector
+    out = {name: [] for name in crops}
+    for index, face in enumerate(split.images):
+        scene = scenes.render_scene(face, np.random.default_rng([seed, index]), backgrounds)
+        det = scenes.find_face(scene, detector.detect(scene.frame))
+        for name in crops:
+            out[name].append(None if det is None
+                             else to_model_input([CROPS[name](scene.frame, det)])[0])
+    return out
+
+
+def evaluate_detector_path(model_path, split, inputs: list, num_threads: int = 2) -> dict:
+    """Metrics over model inputs from ``detector_path_crops`` (None = not found = wrong):
+    the confusion matrix gets a ``not_found`` column, recall counts misses as wrong."""
+    model, to_dataset = _open_checked(model_path, split, num_threads)
+    found = np.array([x is not None for x in inputs], bool)
+    predictions = np.full(len(inputs), len(split.class_names), np.int64)
+    if found.any():
+        batch = np.stack([x for x in inputs if x is not None])[:, :, :, 0]
+        predictions[found] = to_dataset[predict_scores(model, batch).argmax(axis=1)]
+    names = list(split.class_names) + [NOT_FOUND]
+    matrix = confusion_matrix(split.labels, predictions, len(names))
+    metrics = classification_metrics(matrix, names)
+    metrics["confusion_matrix"] = matrix[:-1].tolist()   # rows: true classes only
+    correct = int(np.trace(matrix))
+    metrics.update(model=str(model_path), detection_rate=float(found.mean()) if len(found)
+                   else 0.0, not_found=int((~found).sum()),
+                   accuracy_found=correct / int(found.sum()) if found.any() else 0.0)
     return metrics
 
 
@@ -78,17 +139,28 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
-    parser.add_argument("--model", required=True, help=".keras or .tflite file")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL),
+                        help=".keras or .tflite file (default: the shipped int8 model)")
     parser.add_argument("--split", help="train, validation, test (default: validation)")
     parser.add_argument("--tta", action="store_true", help="average with horizontal flip")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the metrics as JSON here")
+    parser.add_argument("--detector-path", action="store_true",
+                        help="also evaluate through the node's detector and crop")
+    parser.add_argument("--crop", choices=(*CROPS, "both"), default="both",
+                        help="the node's crop to evaluate with --detector-path")
+    parser.add_argument("--seed", type=int, default=0, help="scene rendering seed")
+    parser.add_argument("--limit", type=int, help="only N images, a seeded random subset")
     args = parser.parse_args(argv)
     splits = load_dataset(args.data)
     name = pick_split(splits, args.split)
     split = splits[name]
     if split.skipped:
         print(f"skipped {split.skipped} unreadable files")
+    if args.limit and args.limit < len(split):
+        pick = np.sort(np.random.default_rng(args.seed).choice(len(split), args.limit,
+                                                               replace=False))
+        split = type(split)(split.images[pick], split.labels[pick], split.class_names)
     try:
         metrics = evaluate(args.model, split, args.tta, args.threads)
     except ModelLoadError as error:
@@ -97,6 +169,19 @@ def main(argv=None) -> int:
     metrics["split"] = name
     print(f"{args.model} on {args.data} [{name}]" + (" with flip TTA" if args.tta else ""))
     print(format_metrics(metrics))
+    if args.detector_path:
+        chosen = tuple(CROPS) if args.crop == "both" else (args.crop,)
+        crops = detector_path_crops(split, chosen, args.seed)
+        metrics["detector_path"] = {}
+        for name in chosen:
+            result = evaluate_detector_path(args.model, split, crops[name], args.threads)
+            result.update(crop=name, seed=args.seed)
+            metrics["detector_path"][name] = result
+            print(f"\ndetector path, {name} crop: detection rate "
+                  f"{result['detection_rate']:.4f} ({result['not_found']} faces not found, "
+                  f"counted wrong); accuracy on the faces found "
+                  f"{result['accuracy_found']:.4f}")
+            print(format_metrics(result))
     if args.json:
         Path(args.json).write_text(json.dumps(metrics, indent=2))
     return 0

@@ -160,7 +160,7 @@ class BlazeFaceDetector:
         boxes, scores = weighted_nms(boxes, scores, self.nms_iou, cap)
         if len(known):
             known = xywh_to_xyxy(known)
-            new = [not any(is_duplicate(b, k, self.nms_iou) for k in known) for b in boxes]
+            new = [not any(is_duplicate(b[:4], k, self.nms_iou) for k in known) for b in boxes]
             boxes = boxes[np.asarray(new, bool)]
         if self.verify:
             boxes, scores = self._verify(bgr, boxes)
@@ -197,17 +197,23 @@ class BlazeFaceDetector:
             out.append(face)
         return out
 
-    def _calibrated(self, box: np.ndarray) -> np.ndarray:
-        """A short_range xyxy box in full_range's convention (``refine_calibration``)."""
+    def _calibrated(self, row: np.ndarray) -> np.ndarray:
+        """A short_range row with its box in full_range's convention (``refine_calibration``).
+
+        The key points are left where they are: they mark points on the face, while the
+        calibration maps one model's box convention (margins) onto the other's.
+        """
         dx, dy, scale = self.refine_calibration
-        w, h = box[2] - box[0], box[3] - box[1]
-        cx, cy = (box[0] + box[2]) / 2 + dx * w, (box[1] + box[3]) / 2 + dy * h
+        w, h = row[2] - row[0], row[3] - row[1]
+        cx, cy = (row[0] + row[2]) / 2 + dx * w, (row[1] + row[3]) / 2 + dy * h
         hw, hh = scale * w / 2, scale * h / 2
-        return np.array([cx - hw, cy - hh, cx + hw, cy + hh], np.float32)
+        out = row.astype(np.float32, copy=True)
+        out[:4] = (cx - hw, cy - hh, cx + hw, cy + hh)
+        return out
 
     def _verify(self, bgr, proposals):
         boxes, scores = [], []
-        for x0, y0, x1, y1 in proposals.tolist():
+        for x0, y0, x1, y1 in proposals[:, :4].tolist():
             self.verifications += 1
             face = self._closeup(self._verifier, bgr, (x0 + x1) / 2, (y0 + y1) / 2,
                                  max(x1 - x0, y1 - y0))
@@ -215,14 +221,14 @@ class BlazeFaceDetector:
                 boxes.append(face[0])
                 scores.append(face[1])
         if not boxes:
-            return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
+            return np.zeros((0, proposals.shape[1]), np.float32), np.zeros((0,), np.float32)
         # two proposals may confirm the same face
         return weighted_nms(np.asarray(boxes, np.float32), np.asarray(scores, np.float32),
                              self.nms_iou, len(boxes))
 
     def _closeup(self, net: BlazeFaceNet, bgr, cx: float, cy: float, size: float):
-        """(xyxy box, score) of the face ``net`` confirms near (cx, cy) in a close-up of the
-        box's surroundings, or None."""
+        """(row: xyxy box and key points, score) of the face ``net`` confirms near (cx, cy) in
+        a close-up of the box's surroundings, or None."""
         if size < 0.8 * self.min_face_size or size <= 0:  # proposals are a bit loose: margin
             return None
         rx, ry, side = square_around(cx, cy, size, self.verify_context)
@@ -231,7 +237,7 @@ class BlazeFaceDetector:
             return None
         b, s = weighted_nms(b, s, self.nms_iou, 4)
         # the confirmed face must be the one looked at: centre within half a box
-        bc = (b[:, :2] + b[:, 2:]) / 2
+        bc = (b[:, :2] + b[:, 2:4]) / 2
         near = (np.abs(bc[:, 0] - cx) < 0.5 * size) & (np.abs(bc[:, 1] - cy) < 0.5 * size)
         if not near.any():
             return None

@@ -18,13 +18,18 @@ class FaceDetectorError(StartupError):
 
 @dataclass(frozen=True)
 class Detection:
-    """One face box in image pixels: integers, clipped to the image, w and h >= 1."""
+    """One face box in image pixels: integers, clipped to the image, w and h >= 1.
+
+    ``keypoints``: BlazeFace's six face points as ((x, y), ...) float image pixels in
+    ``fer_ros.face_detection.ssd.KEYPOINT_NAMES`` order (not clipped), or None (Haar).
+    """
 
     x: int
     y: int
     w: int
     h: int
     score: float
+    keypoints: tuple | None = None
 
     @property
     def box(self):
@@ -52,13 +57,17 @@ def crop(bgr: np.ndarray, det) -> np.ndarray:
 
 def to_detections(boxes: np.ndarray, scores: np.ndarray, width: int, height: int,
                    min_face_size: int, max_faces: int) -> list[Detection]:
-    """Pixel float boxes (x0, y0, x1, y1) -> clipped integer Detections, filtered, sorted."""
+    """Pixel float boxes (x0, y0, x1, y1[, kx0, ky0, ...]) -> clipped integer Detections,
+    filtered, sorted; columns after the box are key points (x, y) in pixels."""
     dets = []
-    for (x0, y0, x1, y1), s in zip(boxes.tolist(), scores.tolist()):
+    for row, s in zip(boxes.tolist(), scores.tolist()):
+        x0, y0, x1, y1 = row[:4]
         # size filter on the unclipped box, so faces cut by the border still count
         if min(x1 - x0, y1 - y0) < min_face_size:
             continue
-        dets.append(Detection(*clip_to_image(x0, y0, x1, y1, width, height), float(s)))
+        points = tuple(zip(row[4::2], row[5::2])) if len(row) > 4 else None
+        dets.append(Detection(*clip_to_image(x0, y0, x1, y1, width, height), float(s),
+                              points))
     dets.sort(key=lambda d: -d.score)
     return dets[:max_faces]
 

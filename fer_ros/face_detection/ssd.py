@@ -8,8 +8,9 @@ decoding and weighted non-maximum suppression are implemented here, following th
 
 * input: the frame letterboxed (aspect ratio kept, black borders) to the network input, RGB,
   float32 scaled to [-1, 1];
-* outputs: ``regressors`` (1, A, 16) = box centre offset (dx, dy), size (w, h) and 6 key points,
-  all in input pixels relative to the anchor centre; ``classificators`` (1, A, 1) = logits;
+* outputs: ``regressors`` (1, A, 16) = box centre offset (dx, dy), size (w, h) and 6 key points
+  (x, y) in MediaPipe's order (``KEYPOINT_NAMES``), all in input pixels relative to the anchor
+  centre; ``classificators`` (1, A, 1) = logits;
 * anchors: all of unit size ("fixed anchor size"), one or two per feature-map cell.
 
 Models (``model=`` picks the proposal network; ``verify=False`` skips stage 2):
@@ -44,6 +45,13 @@ _MODEL_FILES = {
 }
 BLAZEFACE_MODELS = tuple(_MODEL_FILES)
 DEFAULT_BLAZEFACE_MODEL = "back"
+
+#: BlazeFace's key points, in the regressors' order (MediaPipe face_detection: the subject's
+#: right eye, which lies on the image's left in an unmirrored photo, comes first)
+KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear_tragion",
+                  "left_ear_tragion")
+#: columns of a decoded row: xyxy box, then (x, y) per key point, all in frame pixels
+ROW_WIDTH = 4 + 2 * len(KEYPOINT_NAMES)
 
 
 @dataclass(frozen=True)
@@ -121,9 +129,10 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
                   max_out: int) -> tuple:
     """MediaPipe-style "weighted" NMS (blending).
 
-    boxes: (N, 4) x0, y0, x1, y1; scores: (N,).  Repeatedly take the best remaining box, gather
-    every remaining box overlapping it with IoU > iou_threshold, and output the score-weighted
-    mean of that cluster's coordinates with the best score.  Returns (boxes, scores) arrays.
+    boxes: (N, 4 + k) x0, y0, x1, y1, then any k further coordinates (key points) that are
+    blended alike; scores: (N,).  Repeatedly take the best remaining box, gather every
+    remaining box overlapping it with IoU > iou_threshold, and output the score-weighted mean
+    of that cluster's coordinates with the best score.  Returns (boxes, scores) arrays.
     """
     order = np.argsort(-scores, kind="stable")
     boxes = boxes[order]
@@ -133,20 +142,20 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
     for i in range(len(scores)):
         if not alive[i]:
             continue
-        cluster = alive & (iou(boxes[i], boxes) > iou_threshold)
+        cluster = alive & (iou(boxes[i, :4], boxes[:, :4]) > iou_threshold)
         cluster[i] = True
         w = scores[cluster]
         blended = (boxes[cluster] * w[:, None]).sum(axis=0) / w.sum()
         alive &= ~cluster
         # blending can move a weaker cluster onto an earlier output: drop such duplicates
-        if any(is_duplicate(blended, b, iou_threshold) for b in out_b):
+        if any(is_duplicate(blended[:4], b[:4], iou_threshold) for b in out_b):
             continue
         out_b.append(blended)
         out_s.append(scores[i])
         if len(out_s) >= max_out:
             break
     if not out_s:
-        return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
+        return np.zeros((0, boxes.shape[1]), np.float32), np.zeros((0,), np.float32)
     return np.asarray(out_b, np.float32), np.asarray(out_s, np.float32)
 
 
@@ -155,7 +164,8 @@ class BlazeFaceNet:
 
     ``run_frame`` letterboxes a whole frame into the input; ``run_region`` fills the input
     with a square region of the frame (zero padded where it leaves the frame).  Both return
-    the raw (pre-NMS) boxes above ``threshold`` in frame pixels (x0, y0, x1, y1) and scores.
+    the raw (pre-NMS) rows above ``threshold``, (N, ROW_WIDTH) in frame pixels (the box
+    x0, y0, x1, y1, then the key points' x, y), and their scores.
     """
 
     def __init__(self, model: str, input_size: int, num_threads: int,
@@ -288,8 +298,8 @@ class BlazeFaceNet:
         thr = min(max(threshold, 1e-6), 1 - 1e-6)
         keep = np.nonzero(logits > math.log(thr / (1 - thr)))[0]
         if keep.size == 0:
-            return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
-        raw = self._interp.get_tensor(self._box_index)[0, keep, :4]
+            return np.zeros((0, ROW_WIDTH), np.float32), np.zeros((0,), np.float32)
+        raw = self._interp.get_tensor(self._box_index)[0, keep, :ROW_WIDTH]
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits[keep], -100.0, 100.0)))
         # regressors are in input pixels relative to the anchor centre
         cx = raw[:, 0] + self._anchors[keep, 0]
@@ -298,4 +308,8 @@ class BlazeFaceNet:
         valid = (hw > 0) & (hh > 0)
         boxes = np.stack([(cx - hw) * sx + ox, (cy - hh) * sy + oy,
                           (cx + hw) * sx + ox, (cy + hh) * sy + oy], axis=1)
-        return boxes[valid].astype(np.float32), scores[valid].astype(np.float32)
+        points = raw[:, 4:].copy()
+        points[:, 0::2] = (points[:, 0::2] + self._anchors[keep, :1]) * sx + ox
+        points[:, 1::2] = (points[:, 1::2] + self._anchors[keep, 1:]) * sy + oy
+        rows = np.concatenate([boxes, points], axis=1)
+        return rows[valid].astype(np.float32), scores[valid].astype(np.float32)
