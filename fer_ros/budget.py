@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 
 from fer_ros.parameters import ParamSpec
@@ -117,6 +118,7 @@ def release_freed_memory() -> bool:
     return True
 
 
+@functools.cache   # find_library runs ldconfig: look up once
 def _glibc_function(name: str):
     libc_name = ctypes.util.find_library("c")
     try:

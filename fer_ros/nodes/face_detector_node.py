@@ -30,7 +30,7 @@ from fer_ros.face_search import (
     make_face_detector,
     make_face_search,
 )
-from fer_ros.messages import detections_to_msg
+from fer_ros.messages import detections_to_msg, stamp_seconds
 from fer_ros.msg import FaceDetectionArray
 from fer_ros.nodes.lifecycle import FerLifecycleNode
 from fer_ros.nodes.runner import run, serve
@@ -107,7 +107,7 @@ class FaceDetectorNode(FerLifecycleNode):
         except ImageEncodingError as exc:
             self.reject(describe_image(msg), str(exc))
             return
-        out = search.process(bgr, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+        out = search.process(bgr, stamp_seconds(msg.header))
         pub.publish(detections_to_msg(msg.header, bgr, out.detections, out.tracks,
                                       out.tracked_ids))
         self.count("processed")
