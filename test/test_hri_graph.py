@@ -12,7 +12,8 @@ subscribe to each face's topics) checks what a ROS4HRI consumer sees:
   valence/arousal matching the expression's direction;
 * every message carries its frame's header;
 * when a face leaves, it leaves the tracked list and its four topics lose their publisher,
-  and nothing more arrives on them.
+  and nothing more arrives on them; deactivating the emotion node ends /humans/faces/tracked
+  with an empty list.
 
 Also here: ``hri`` on without hri_msgs fails with one line saying what to install (a node
 process with hri_msgs hidden; needs no hri_msgs at all).
@@ -231,6 +232,14 @@ def test_rep155_listener_sees_faces_come_and_go(ros_context, executor, helper_no
                       if n.startswith("/humans/faces/")}
     assert tracked_topics <= {"/humans/faces/tracked"} | {
         f"/humans/faces/{f}/{s}" for f in listener.faces for s in SUBTOPICS}
+
+    # -- deactivate: an empty list once more, then no REP-155 publisher at all ---------------
+    n_tracked = len(listener.tracked)
+    emotion.trigger_deactivate()
+    assert spin_until(executor, lambda: len(listener.tracked) > n_tracked)
+    assert list(listener.tracked[-1].ids) == []
+    assert spin_until(executor, lambda: helper_node.count_publishers(
+        "/humans/faces/tracked") == 0, timeout=3.0)
 
 
 def test_hri_without_hri_msgs_is_one_clear_line(emotion_model):
