@@ -259,3 +259,65 @@ def test_hri_without_hri_msgs_is_one_clear_line(emotion_model):
     lines = [line for line in output.splitlines() if "cannot start" in line]
     assert len(lines) == 1, output
     assert "ros-kilted-hri-msgs" in lines[0] and "make hri-msgs" in lines[0], lines[0]
+
+
+def test_odd_faces_messages_are_noted_and_the_rest_published(ros_context, executor,
+                                                             helper_node, emotion_model):
+    """hri on, faces messages the face_detector does not send: no box crops, box crops that
+    do not match the faces or cannot be decoded, no image size, untracked faces. Each is
+    counted and warned about; what can be published still is, and nothing fails."""
+    from fer_ros.msg import FaceDetection, FaceDetectionArray
+    from rclpy.parameter import Parameter
+
+    from fer_ros.nodes.emotion_node import EmotionNode
+
+    msgs = hri_msgs_or_skip()
+    node = EmotionNode(context=ros_context, parameter_overrides=[
+        Parameter("model_path", value=str(emotion_model)), Parameter("hri", value=True)])
+    executor.add_node(node)
+    listener = Rep155Listener(helper_node, msgs)
+    pub = helper_node.create_publisher(FaceDetectionArray, "faces", RELIABLE)
+    assert spin_until(executor, lambda: pub.get_subscription_count() >= 1 and any(
+        p.get_subscription_count() >= 1 for p in node.publishers
+        if p.topic_name == "/humans/faces/tracked"))
+    face = np.full((60, 60, 3), 120, np.uint8)
+
+    def faces_msg(sec, track_id=5, box_crops=1, width=640, box_crop=None):
+        msg = FaceDetectionArray()
+        msg.header.stamp.sec = sec
+        msg.image_width, msg.image_height = width, 480
+        f = FaceDetection(id=track_id, confirmed=track_id != 0, score=0.9)
+        f.box.x_offset, f.box.y_offset, f.box.width, f.box.height = 64, 48, 64, 48
+        msg.faces.append(f)
+        msg.crops.append(bgr_to_image_msg(face))
+        for _ in range(box_crops):
+            msg.box_crops.append(box_crop or bgr_to_image_msg(face[:48]))
+        msg.tracked_ids = [track_id] if track_id else []
+        return msg
+
+    corrupt = bgr_to_image_msg(face)
+    corrupt.data = bytes(10)
+    sequence = [faces_msg(1), faces_msg(2, box_crops=0), faces_msg(3, box_crops=2),
+                faces_msg(4, box_crop=corrupt), faces_msg(5, width=0),
+                faces_msg(6, track_id=0)]
+    for k, msg in enumerate(sequence, start=1):
+        pub.publish(msg)
+        assert spin_until(executor, lambda: node.stats().get("processed", 0) >= k)
+        if k == 1:   # the listener subscribes to the face's topics before the rest
+            assert spin_until(executor, lambda: len(listener.tracked) >= 1)
+            face_id = listener.tracked[0].ids[0]
+            assert spin_until(executor, lambda: all(
+                p.get_subscription_count() >= 1 for p in node.publishers
+                if p.topic_name.startswith(f"/humans/faces/{face_id}/")))
+    spin_until(executor, lambda: False, timeout=1.0)
+    stats = node.stats()
+    assert stats.get("failed", 0) == 0 and stats["processed"] == len(sequence)
+    for counter in ("hri_no_box_crops", "hri_box_crops_mismatch", "hri_box_crops_skipped",
+                    "hri_no_roi", "hri_untracked_faces"):
+        assert stats.get(counter, 0) == 1, (counter, stats)
+    assert [list(m.ids) for m in listener.tracked][-1] == []      # the untracked face: none
+    assert len({i for m in listener.tracked for i in m.ids}) == 1
+    got = {sub: {m.header.stamp.sec for m in listener.faces[face_id][sub]} - {1}
+           for sub in SUBTOPICS}
+    assert got == {"expression": {2, 3, 4, 5}, "aligned": {2, 3, 4, 5}, "roi": {2, 3, 4},
+                   "cropped": {5}}

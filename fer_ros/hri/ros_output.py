@@ -112,7 +112,9 @@ class HriOutput:
             if face_id is None:
                 continue
             pubs = self._face_pubs[face_id]
-            pubs["roi"].publish(self._roi(header, face.emotion, image_width, image_height))
+            if image_width > 0 and image_height > 0:     # else the box cannot be normalised
+                pubs["roi"].publish(self._roi(header, face.emotion, image_width,
+                                              image_height))
             pubs["expression"].publish(self._expression(header, face.emotion))
             pubs["aligned"].publish(bgr_to_image_msg(letterbox(face.aligned), header))
             if face.box is not None:

@@ -228,6 +228,9 @@ class EmotionNode(FerLifecycleNode):
             self._note("hri_no_box_crops", 1, "hri: the faces messages carry no box crops, so "
                        "/humans/faces/<id>/cropped stays empty (set the face_detector's "
                        "box_crops parameter to true)")
+        if kept and (msg.image_width < 1 or msg.image_height < 1):
+            self._note("hri_no_roi", len(kept), f"hri: a faces message with image size "
+                       f"{msg.image_width}x{msg.image_height}: no roi")
         untracked = sum(1 for f in out.faces if f.face_id == 0)
         if untracked:
             self._note("hri_untracked_faces", untracked, "hri: faces without a track id "
