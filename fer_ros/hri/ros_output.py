@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from fer_ros.errors import StartupError
 from fer_ros.hri import FACE_SUBTOPICS, face_topic
@@ -83,11 +84,6 @@ class HriOutput:
         self._tracked_pub = None
         self._face_pubs: dict[str, dict[str, Any]] = {}    # face id -> subtopic -> publisher
 
-    @property
-    def face_ids(self) -> dict[int, str]:
-        """track id -> REP-155 face id of the faces tracked now."""
-        return self._ids.tracked
-
     def open(self) -> None:
         """Create the ``tracked`` publisher (the faces' come with the faces)."""
         if self._tracked_pub is None:
@@ -120,20 +116,20 @@ class HriOutput:
             if face.box is not None:
                 pubs["cropped"].publish(bgr_to_image_msg(letterbox(face.box), header))
 
-    def close(self, header=None) -> None:
-        """Retire every face (``tracked`` says so once more) and destroy the publishers."""
+    def close(self) -> None:
+        """Retire every face (``tracked`` says so once more, stamped now) and destroy the
+        publishers."""
         for face_id in self._ids.retire_all():
             self._destroy_face(face_id)
         if self._tracked_pub is not None:
-            self._publish_tracked(header)
+            now = Header(stamp=self._node.get_clock().now().to_msg())
+            self._publish_tracked(now)
             self._node.destroy_publisher(self._tracked_pub)
             self._tracked_pub = None
 
     # -- conversion --------------------------------------------------------------------------
     def _publish_tracked(self, header) -> None:
-        msg = self._IdsList()
-        if header is not None:
-            msg.header = copy_header(header)
+        msg = self._IdsList(header=copy_header(header))
         msg.ids = list(self._ids.tracked.values())
         self._tracked_pub.publish(msg)
 

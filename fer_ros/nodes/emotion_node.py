@@ -27,7 +27,6 @@ from typing import Any
 
 from fer_ros.budget import WorkBudget, max_image_pixels_spec, release_freed_memory
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.hri import TOPICS as HRI_TOPICS
 from fer_ros.messages import emotions_to_msg, stamp_seconds
 from fer_ros.model_files import load_model
 from fer_ros.msg import EmotionArray, FaceDetectionArray
@@ -44,8 +43,8 @@ from fer_ros.preprocessing import to_model_input
 from fer_ros.ros_image import ImageEncodingError, image_msg_to_bgr
 from fer_ros.smoothing import EmotionSmoother
 
-#: topics (relative names; the hri ones are absolute, published with ``hri``) -> message type
-PUBLISHES = {"emotions": "fer_ros/msg/EmotionArray", **HRI_TOPICS}
+#: topics (relative names) -> message type; with ``hri`` also fer_ros.hri.TOPICS (absolute)
+PUBLISHES = {"emotions": "fer_ros/msg/EmotionArray"}
 SUBSCRIBES = {"faces": "fer_ros/msg/FaceDetectionArray"}
 
 PARAMS = (
