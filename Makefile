@@ -8,6 +8,8 @@
 #   make wheel        build the fer_ros wheel (build/wheel/) with .venv's build tooling
 #   make runtime-test create .venv-runtime/ (runtime set + the wheel, no TensorFlow), run the
 #                     runtime and compressed-graph tests and the demo in it
+#   make hri-msgs     build the ROS4HRI messages (hri_msgs, for `hri:=true`) from
+#                     ../shared/ros/sources into .venv (make test does it when they exist)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -39,11 +41,21 @@ STAMP_WHEEL  := $(WHEEL_DIR)/.stamp
 STAMP_RUNTIME := $(RUNTIME_VENV)/.fer_ros-runtime.stamp
 RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-test.txt
 
+# hri_msgs (REP-155 messages; an optional runtime dependency of the emotion node's hri output)
+# is not on PyPI: built from the upstream sources with CMake against the venv's ROS 2 wheels
+# (cmake/message_package_in_venv.cmake does what CMakeLists.txt does for fer_ros) and installed
+# into the venv prefix. `make test` builds it first where the sources are.
+SHARED_ROS   ?= ../shared/ros
+HRI_MSGS_SRC := $(SHARED_ROS)/sources/hri_msgs-2.0.0.tar.gz
+HRI_BUILD    := build/hri_msgs
+STAMP_HRI    := $(VENV)/.hri_msgs-installed.stamp
+TEST_HRI     := $(if $(wildcard $(HRI_MSGS_SRC)),$(STAMP_HRI))
+
 .PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
-	runtime-test clean distclean
+	runtime-test hri-msgs clean distclean
 
 help:
-	@sed -n '2,10p' Makefile
+	@sed -n '2,12p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
@@ -75,7 +87,7 @@ rebuild:
 lint: $(STAMP_REQS)
 	$(PY) -m ruff check .
 
-test: $(STAMP_PKG) lint
+test: $(STAMP_PKG) $(TEST_HRI) lint
 	$(PY) -m pytest test/ $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
 
@@ -112,6 +124,23 @@ runtime-test: $(STAMP_RUNTIME)
 	FER_ROS_RUNTIME_VENV=1 $(RPY) -m pytest test/test_runtime_venv.py \
 	  test/test_compressed_graph.py $(PYTEST_ARGS)
 	$(RPY) -m fer_ros.demo --quiet --output ''
+
+$(HRI_MSGS_SRC):
+	@echo "hri_msgs sources not found: $@ (SHARED_ROS=... names the folder)"; exit 1
+
+$(STAMP_HRI): $(HRI_MSGS_SRC) cmake/message_package_in_venv.cmake \
+		cmake/fer_ros_wheel_fixes.cmake $(STAMP_REQS)
+	rm -rf $(HRI_BUILD) && mkdir -p $(HRI_BUILD)/src
+	tar xzf $(HRI_MSGS_SRC) -C $(HRI_BUILD)/src --strip-components=1
+	$(NICE) cmake -S $(HRI_BUILD)/src -B $(HRI_BUILD)/build -DCMAKE_BUILD_TYPE=Release \
+	  -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=$(abspath $(VENV)) \
+	  -DPython3_EXECUTABLE=$(abspath $(PY)) \
+	  -DCMAKE_PROJECT_hri_msgs_INCLUDE=$(abspath cmake/message_package_in_venv.cmake)
+	$(NICE) cmake --build $(HRI_BUILD)/build
+	cmake --install $(HRI_BUILD)/build
+	touch $@
+
+hri-msgs: $(STAMP_HRI)
 
 clean:
 	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME)

@@ -18,8 +18,10 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from fer_ros.boxes import clip_to_image
+
 __all__ = ["Framing", "BOX_FRAMING", "EYE_FRAMING", "IDENTITY_FRAMING", "face_crop",
-           "crop_geometry"]
+           "crop_geometry", "box_crop"]
 
 
 class Framing(NamedTuple):
@@ -104,3 +106,13 @@ def face_crop(bgr: np.ndarray, det, side: int | None = None,
     matrix[:, 2] += (out_w / 2 - 0.5 - kx * (cx - 0.5), out_h / 2 - 0.5 - ky * (cy - 0.5))
     return cv2.warpAffine(bgr, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
+
+
+def box_crop(bgr: np.ndarray, det) -> np.ndarray:
+    """The detector's box of ``det`` as it lies in ``bgr`` (no rotation, no margin), clipped
+    to the image (at least 1 x 1 pixel), as a new array: the plain crop that ROS4HRI
+    publishes as ``cropped`` beside the canonical one."""
+    height, width = bgr.shape[:2]
+    x, y, w, h = clip_to_image(float(det.x), float(det.y), float(det.x) + float(det.w),
+                               float(det.y) + float(det.h), width, height)
+    return bgr[y:y + h, x:x + w].copy()

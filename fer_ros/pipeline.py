@@ -16,6 +16,7 @@ launch files, plus a few shortcuts::
     pipeline --source 0                        # first V4L2 camera
     pipeline --params-file my.yaml --source video.mp4 --no-loop --exit-on-end
     pipeline --detector haar --model models/emotion_cnn.keras --namespace cam1
+    pipeline --hri                             # + the ROS4HRI topics under /humans/faces
     pipeline --ros-args -r __ns:=/x            # (extra ROS args apply to every node)
 
 The topics are the same as with separate processes (camera/image_raw is image_raw, ...), so
@@ -222,6 +223,9 @@ def build_arg_parser(prog: str = "pipeline") -> argparse.ArgumentParser:
     p.add_argument("--fps", type=float, help="camera publish rate (0 = the source's)")
     p.add_argument("--exit-on-end", action="store_true",
                    help="exit when the source has ended (needs --no-loop or max_frames)")
+    p.add_argument("--hri", action="store_true", default=None,
+                   help="also publish the ROS4HRI (REP-155) topics under /humans/faces "
+                        "(emotion hri and face_detector box_crops on; needs hri_msgs)")
     p.add_argument("--wait-for", action="append", default=[], metavar="TOPIC=N",
                    type=_topic_count, help="start the camera once TOPIC (in the namespace) "
                    "also has N outside subscribers, at most 5 s (repeatable; e.g. a "
@@ -248,6 +252,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         out["emotion"]["model_path"] = args.model
     if args.detector is not None:
         out["face_detector"]["detector"] = args.detector
+    if args.hri:
+        out["emotion"]["hri"] = True
+        out["face_detector"]["box_crops"] = True
     return out
 
 

@@ -1,6 +1,6 @@
-"""The README's and docs/NODES.md's topic tables against the nodes' PUBLISHES/SUBSCRIBES:
-every topic a node uses is listed with its type, and no table names a topic or type that
-no node has."""
+"""The README's and docs/NODES.md's topic tables against the nodes' PUBLISHES/SUBSCRIBES and
+fer_ros.hri.TOPICS: every topic a node uses is listed with its type, and no table names a
+topic or type that no node has."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from fer_ros.hri import TOPICS as HRI_TOPICS
 from fer_ros.nodes import NODE_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "docs" / "NODES.md"]
-#: published by every node besides its own topics (absolute name)
-COMMON_TOPICS = {"/diagnostics": "diagnostic_msgs/msg/DiagnosticArray"}
+#: published by every node besides its own topics (absolute name), and the emotion node's
+#: ROS4HRI topics (with its hri parameter)
+COMMON_TOPICS = {"/diagnostics": "diagnostic_msgs/msg/DiagnosticArray", **HRI_TOPICS}
 
 
 def node_topics() -> dict[str, str]:

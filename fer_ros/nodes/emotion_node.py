@@ -12,6 +12,11 @@ the path (the node stays unconfigured; with ``autostart``, the default, the exec
 with it).
 ``activate`` subscribes to ``faces``, ``deactivate`` unsubscribes, ``cleanup`` releases the
 model and the publisher.
+
+With ``hri`` (read-only, default false) it also publishes the ROS4HRI (REP-155) face topics
+(:mod:`fer_ros.hri`): configure checks that hri_msgs is installed and every model class has a
+REP-155 expression (else it fails with one line saying why), the topics exist while the node is
+active, and a face's topics while it is a confirmed track.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from fer_ros.preprocessing import to_model_input
 from fer_ros.ros_image import ImageEncodingError, image_msg_to_bgr
 from fer_ros.smoothing import EmotionSmoother
 
-#: topics (relative names) -> message type
+#: topics (relative names) -> message type; with ``hri`` also fer_ros.hri.TOPICS (absolute)
 PUBLISHES = {"emotions": "fer_ros/msg/EmotionArray"}
 SUBSCRIBES = {"faces": "fer_ros/msg/FaceDetectionArray"}
 
@@ -61,6 +66,10 @@ PARAMS = (
               "as dropped_over_budget instead of delaying the newer ones.", min=1.0,
               max=60000.0),
     max_image_pixels_spec("face crops"),
+    ParamSpec("hri", False, "Also publish the ROS4HRI (REP-155) topics: /humans/faces/tracked "
+              "and, per tracked face, /humans/faces/<id>/roi, cropped, aligned and expression. "
+              "Needs hri_msgs (ros-<distro>-hri-msgs); cropped needs the face_detector's "
+              "box_crops.", read_only=True),
 ) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
 
 
@@ -85,6 +94,7 @@ class EmotionNode(FerLifecycleNode):
         self._smoother: EmotionSmoother | None = None
         self._work: WorkBudget | None = None
         self._noted: dict[str, float] = {}      # counter -> when _note last logged it
+        self._hri: Any = None        # fer_ros.hri.ros_output.HriOutput when configured with hri
         self._start(check_params, self._on_params_changed)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -97,16 +107,28 @@ class EmotionNode(FerLifecycleNode):
         self._work = WorkBudget(values["frame_budget_ms"] / 1000.0)
         self._pub = self.create_lifecycle_publisher(EmotionArray, "emotions",
                                                     make_qos("reliable", 5))
+        if values["hri"]:
+            from fer_ros.hri.ros_output import HriOutput
+
+            self._hri = HriOutput(self, self.class_names, make_qos("reliable", 5))
         self.get_logger().info(f"configured: {classifier.model_path} "
                                f"({', '.join(self.class_names)})")
 
     def _lc_activate(self) -> None:
+        if self._hri is not None:
+            self._hri.open()
         self._subscribe_input(FaceDetectionArray, "faces")
         self.get_logger().info(f"active: classifying {self._sub.topic_name} -> "
                                f"{self._pub.topic_name}")
 
+    def _lc_deactivate(self) -> None:
+        super()._lc_deactivate()
+        if self._hri is not None:     # the REP-155 topics exist while the node is active
+            self._hri.close()
+
     def _lc_cleanup(self) -> None:
         self._release_publisher()
+        self._hri = None
         self.classifier = None
         self._smoother = None
 
@@ -146,7 +168,7 @@ class EmotionNode(FerLifecycleNode):
                        f"{work.estimate(n) * 1000:.0f} ms of work, over frame_budget_ms")
             return
         t0 = time.perf_counter()
-        faces, crops, bad = [], [], []
+        faces, crops, kept, bad = [], [], [], []
         max_pixels = int(self.param("max_image_pixels"))
         for i in range(n):
             crop_msg = msg.crops[i]
@@ -156,6 +178,7 @@ class EmotionNode(FerLifecycleNode):
                 bad.append(f"crop {i}: {exc}")
                 continue
             faces.append(msg.faces[i])
+            kept.append(i)
         if bad and not faces:       # nothing usable left: the message is rejected
             self.reject("faces message", bad[0])
             return
@@ -173,6 +196,8 @@ class EmotionNode(FerLifecycleNode):
         alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
         smoother.forget(alive)
         pub.publish(out)
+        if self._hri is not None:
+            self._publish_hri(msg, kept, crops, out)
         if work is not None and faces:
             work.record(len(faces), time.perf_counter() - t0)
         self.count("processed")
@@ -180,6 +205,38 @@ class EmotionNode(FerLifecycleNode):
         if n < len(msg.faces):
             del msg                     # the crops of a message over max_faces, freed now
             release_freed_memory()
+
+    def _publish_hri(self, msg: FaceDetectionArray, kept: list[int], crops: list,
+                     out: EmotionArray) -> None:
+        """The REP-155 topics of one faces message: ``kept[j]`` is the index in ``msg`` of the
+        face classified as ``out.faces[j]`` from the upright crop ``crops[j]``."""
+        from fer_ros.hri.ros_output import HriFace
+
+        boxes: list = [None] * len(kept)
+        if msg.box_crops and len(msg.box_crops) != len(msg.faces):
+            self._note("hri_box_crops_mismatch", 1, f"hri: a faces message with "
+                       f"{len(msg.faces)} faces but {len(msg.box_crops)} box crops: no cropped")
+        elif msg.box_crops:
+            max_pixels = int(self.param("max_image_pixels"))
+            for j, i in enumerate(kept):
+                try:
+                    boxes[j] = image_msg_to_bgr(msg.box_crops[i], max_pixels)
+                except ImageEncodingError as exc:
+                    self._note("hri_box_crops_skipped", 1, f"hri: box crop {i}: {exc}")
+        elif kept:
+            self._note("hri_no_box_crops", 1, "hri: the faces messages carry no box crops, so "
+                       "/humans/faces/<id>/cropped stays empty (set the face_detector's "
+                       "box_crops parameter to true)")
+        if kept and (msg.image_width < 1 or msg.image_height < 1):
+            self._note("hri_no_roi", len(kept), f"hri: a faces message with image size "
+                       f"{msg.image_width}x{msg.image_height}: no roi")
+        untracked = sum(1 for f in out.faces if f.face_id == 0)
+        if untracked:
+            self._note("hri_untracked_faces", untracked, "hri: faces without a track id "
+                       "(face_detector tracking off) are not published under /humans/faces")
+        faces = [HriFace(emotion, crops[j], boxes[j]) for j, emotion in enumerate(out.faces)]
+        self._hri.publish(msg.header, int(msg.image_width), int(msg.image_height),
+                          msg.tracked_ids, faces)
 
     def _note(self, counter: str, n: int, message: str) -> None:
         """Count ``n`` items left out of the work and say why (throttled per counter: one

@@ -34,7 +34,13 @@ from fer_ros.messages import detections_to_msg, stamp_seconds
 from fer_ros.msg import FaceDetectionArray
 from fer_ros.nodes.lifecycle import FerLifecycleNode
 from fer_ros.nodes.runner import run, serve
-from fer_ros.parameters import check_values, lifecycle_specs, make_qos, subscription_specs
+from fer_ros.parameters import (
+    ParamSpec,
+    check_values,
+    lifecycle_specs,
+    make_qos,
+    subscription_specs,
+)
 from fer_ros.ros_image import IMAGE_TRANSPORT_PARAM, ImageEncodingError, describe_image, image_input
 
 #: topics (relative names) -> message type
@@ -42,7 +48,12 @@ PUBLISHES = {"faces": "fer_ros/msg/FaceDetectionArray"}
 SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
               "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
-PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_raw frames"))
+BOX_CROPS_PARAM = ParamSpec(
+    "box_crops", False, "Also send each face's plain box crop (FaceDetectionArray.box_crops), "
+    "which the emotion node publishes as /humans/faces/<id>/cropped with its hri output.")
+
+PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_raw frames"),
+                           BOX_CROPS_PARAM)
           + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs())
 
 
@@ -109,7 +120,7 @@ class FaceDetectorNode(FerLifecycleNode):
             return
         out = search.process(bgr, stamp_seconds(msg.header))
         pub.publish(detections_to_msg(msg.header, bgr, out.detections, out.tracks,
-                                      out.tracked_ids))
+                                      out.tracked_ids, box_crops=self.param("box_crops")))
         self.count("processed")
         self.count("faces", len(out.detections))
 
