@@ -9,7 +9,8 @@
 #   make runtime-test create .venv-runtime/ (runtime set + the wheel, no TensorFlow), run the
 #                     runtime and compressed-graph tests and the demo in it
 #   make jazzy-test   create .venv-jazzy/ (ROS 2 Jazzy wheels, fer_ros built against them, no
-#                     TensorFlow), run the ROS-facing tests and the demo in it
+#                     TensorFlow; + Jazzy's launch/ros2cli from ../shared/ros when present),
+#                     run the ROS-facing tests, a real `ros2 launch` and the demo in it
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -51,18 +52,26 @@ JAZZY_REQS   := requirements-jazzy.txt requirements-jazzy-runtime.txt \
 	requirements-runtime-common.txt requirements-test.txt requirements-nodeps.txt
 STAMP_JAZZY_REQS := $(JAZZY_VENV)/.fer_ros-requirements.stamp
 STAMP_JAZZY_PKG  := $(JAZZY_VENV)/.fer_ros-installed.stamp
+# Jazzy's launch, launch_ros and ros2cli from the upstream sources in shared/ros (not on
+# PyPI): `make jazzy-test` installs them into .venv-jazzy when that folder is present, for
+# test/test_jazzy_launch.py (a real `ros2 launch`); without it that test skips.
+SHARED_ROS   ?= ../shared/ros
+STAMP_JAZZY_TOOLS := $(JAZZY_VENV)/.fer_ros-ros-tools.stamp
+JAZZY_TOOLS_IF_SHARED := $(if $(wildcard $(SHARED_ROS)/sources/launch_ros-jazzy.tar.gz),\
+	$(STAMP_JAZZY_TOOLS))
 # What `make jazzy-test` runs: the tests that use ROS (graphs, lifecycle, DDS, node processes,
 # messages, bad input) and need no TensorFlow; test_tracking_graph.py needs it and skips.
 JAZZY_TESTS  := test/test_distros.py test/test_integration_graph.py test/test_compressed_graph.py \
 	test/test_tracking_graph.py test/test_lifecycle.py test/test_dds.py \
 	test/test_runtime_venv.py test/test_messages.py test/test_diagnostics.py \
-	test/test_frame_accounting.py test/test_bad_input.py test/test_runner.py
+	test/test_frame_accounting.py test/test_bad_input.py test/test_runner.py \
+	test/test_jazzy_launch.py
 
 .PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
-	runtime-test jazzy-venv jazzy-test clean distclean
+	runtime-test jazzy-venv jazzy-ros-tools jazzy-test clean distclean
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n '2,13p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
@@ -148,12 +157,21 @@ $(STAMP_JAZZY_PKG): $(PKG_SOURCES) $(STAMP_JAZZY_REQS)
 
 jazzy-venv: $(STAMP_JAZZY_PKG)
 
-jazzy-test: $(STAMP_JAZZY_PKG)
+$(STAMP_JAZZY_TOOLS): scripts/install_jazzy_ros_tools.sh \
+		cmake/fer_ros_wheel_fixes_for_other_packages.cmake $(STAMP_JAZZY_REQS)
+	$(NICE) bash scripts/install_jazzy_ros_tools.sh $(JAZZY_VENV) $(SHARED_ROS) \
+	  build/jazzy-ros-tools
+	touch $@
+
+jazzy-ros-tools: $(STAMP_JAZZY_TOOLS)
+
+jazzy-test: $(STAMP_JAZZY_PKG) $(JAZZY_TOOLS_IF_SHARED)
 	FER_ROS_TEST_DISTRO=jazzy $(JPY) -m pytest $(JAZZY_TESTS) $(PYTEST_ARGS)
 	$(JPY) -m fer_ros.demo --quiet --output ''
 
 clean:
-	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME) $(STAMP_JAZZY_PKG)
+	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME) $(STAMP_JAZZY_PKG) \
+	  $(STAMP_JAZZY_TOOLS)
 
 distclean: clean
 	rm -rf $(VENV) $(RUNTIME_VENV) $(JAZZY_VENV)
