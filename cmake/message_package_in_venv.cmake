@@ -1,6 +1,7 @@
-# Build an upstream ROS 2 message package (e.g. hri_msgs) against the ROS 2 PyPI wheels of a
-# venv, without changing its sources: `make hri-msgs` passes this file as
-# CMAKE_PROJECT_<name>_INCLUDE, so CMake reads it right after the package's project() call.
+# Build an upstream ROS 2 message package (hri_msgs, composition_interfaces) against the
+# ROS 2 PyPI wheels of a venv, without changing its sources: `make hri-msgs` and
+# scripts/install_jazzy_ros_tools.sh pass this file as CMAKE_PROJECT_<name>_INCLUDE or
+# CMAKE_PROJECT_INCLUDE, so CMake reads it right after the package's project() call.
 #
 # It does for the package what CMakeLists.txt does for fer_ros: the venv prefix joins
 # CMAKE_PREFIX_PATH and AMENT_PREFIX_PATH (find_package() and rosidl's type support lookup),

@@ -14,6 +14,8 @@ import os
 from collections.abc import MutableMapping
 from pathlib import Path
 
+#: the profile file variable of each Fast DDS: 3.x (Kilted) reads only the first, 2.x (Jazzy,
+#: Humble) only the second
 PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
 #: makes rmw_fastrtps take the endpoint settings (memory policy) from the profile
 QOS_FROM_XML_VARIABLE = "RMW_FASTRTPS_USE_QOS_FROM_XML"
@@ -22,8 +24,8 @@ PROFILE_FILE = ("config", "fastdds_large_data.xml")
 
 def use_large_data_profile(environ: MutableMapping[str, str] | None = None,
                            profile: Path | None = None) -> Path | None:
-    """Set FASTDDS_DEFAULT_PROFILES_FILE to the package's profile if no profile is chosen
-    (and RMW_FASTRTPS_USE_QOS_FROM_XML=1, so its sample memory policy applies).
+    """Point both PROFILE_VARIABLES at the package's profile if no profile is chosen (and
+    set RMW_FASTRTPS_USE_QOS_FROM_XML=1, so its sample memory policy applies).
 
     Returns the profile now in use by this rule, or None when the user already set one of
     PROFILE_VARIABLES (left untouched) or the package's file is not found. Must run before
@@ -41,6 +43,7 @@ def use_large_data_profile(environ: MutableMapping[str, str] | None = None,
             return None
     if not profile.is_file():
         return None
-    env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(profile)
+    for name in PROFILE_VARIABLES:
+        env[name] = str(profile)
     env.setdefault(QOS_FROM_XML_VARIABLE, "1")
     return profile

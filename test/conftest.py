@@ -137,7 +137,9 @@ def build_tiny_model(path: Path, class_names=CLASS_NAMES) -> Path:
     """A tiny Keras CNN (48x48x1 in [0,255] -> softmax 7) converted to .tflite, with card."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
-    import tensorflow as tf
+
+    tf = pytest.importorskip("tensorflow", reason="the tiny test model is built with "
+                             "TensorFlow, not in this venv (runtime set)")
     from tensorflow import keras
 
     keras.utils.set_random_seed(7)

@@ -20,7 +20,8 @@ def test_sets_the_package_profile_when_none_is_chosen():
     env = {}
     used = use_large_data_profile(env, SHIPPED_PROFILE)
     assert used == SHIPPED_PROFILE
-    assert env == {"FASTDDS_DEFAULT_PROFILES_FILE": str(SHIPPED_PROFILE),
+    assert env == {"FASTDDS_DEFAULT_PROFILES_FILE": str(SHIPPED_PROFILE),     # Fast DDS 3
+                   "FASTRTPS_DEFAULT_PROFILES_FILE": str(SHIPPED_PROFILE),    # Fast DDS 2
                    "RMW_FASTRTPS_USE_QOS_FROM_XML": "1"}
 
 

@@ -172,6 +172,34 @@ def test_detector_lifecycle_with_trigger_methods(ros_context, executor, helper_n
     assert faces.messages[-1].header.stamp.sec == 3
 
 
+def test_a_transition_invalid_in_the_state_is_refused_and_the_node_lives_on(
+        ros_context, executor, helper_node):
+    """Jazzy's rclpy raises RCLError where Kilted's returns ERROR (FerLifecycleNode's one
+    override): trigger_* return ERROR, bring_up names the state, and a change_state request
+    that gives only the transition id is answered "failed" instead of ending the spin."""
+    from lifecycle_msgs.msg import Transition
+    from lifecycle_msgs.srv import ChangeState
+    from rclpy.lifecycle import TransitionCallbackReturn as R
+
+    from fer_ros.nodes.face_detector_node import FaceDetectorNode
+    from fer_ros.nodes.lifecycle import TransitionFailed
+
+    node = FaceDetectorNode(context=ros_context)             # autostart: active
+    executor.add_node(node)
+    assert node.trigger_configure() == R.ERROR and node.lifecycle_state == "active"
+    with pytest.raises(TransitionFailed, match=r"configure failed: .*\(state active\)"):
+        node.bring_up()
+    lc = LifecycleClient(helper_node, executor, "face_detector")
+    request = ChangeState.Request()
+    request.transition.id = Transition.TRANSITION_CONFIGURE  # no label: rclpy goes by the id
+    future = lc.change.call_async(request)
+    assert spin_until(executor, future.done, timeout=30)
+    assert future.result().success is False
+    assert lc.state() == "active"
+    assert node.trigger_deactivate() == R.SUCCESS and node.trigger_deactivate() == R.ERROR
+    assert node.lifecycle_state == "inactive"
+
+
 def test_autostart_reaches_active_and_a_failure_raises_the_cause(ros_context, tmp_path):
     from fer_ros.emotion_classifier import ModelLoadError
     from fer_ros.nodes.emotion_node import EmotionNode

@@ -93,10 +93,13 @@ def test_install_files_split_runtime_and_training_sets():
     import xml.etree.ElementTree as ET
 
     runtime = (REPO / "requirements-runtime.txt").read_text()
+    common = (REPO / "requirements-runtime-common.txt").read_text()    # the part without ROS
     full = (REPO / "requirements.txt").read_text()
-    names = set(re.findall(r"^([A-Za-z0-9_.-]+)", runtime, re.M))
+    names = set(re.findall(r"^([A-Za-z0-9_.-]+)", runtime + common, re.M))
     assert not names & {"tensorflow", "keras", "scikit-image", "matplotlib", "psutil"}
     assert {"numpy", "opencv-python-headless", "ai-edge-litert", "mcap"} <= names
+    assert "-r requirements-runtime-common.txt" in runtime
+    assert not re.search(r"^ros-", common, re.M)
     assert "-r requirements-runtime.txt" in full and "tensorflow" in full
     root = ET.parse(REPO / "package.xml").getroot()
     deps = {tag: {e.text for e in root.iter(tag)} for tag in ("depend", "exec_depend",

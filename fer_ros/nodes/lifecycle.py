@@ -92,6 +92,25 @@ class FerLifecycleNode(FerNodeMixin, LifecycleNode):
         """'unconfigured', 'inactive', 'active', 'finalized' (or a transition state)."""
         return str(self._state_machine.current_state[1])
 
+    # -- transitions -----------------------------------------------------------------------
+    # Every transition, from trigger_* and from the change_state service, runs rclpy's private
+    # LifecycleNodeMixin.__change_state. For a transition that is not valid in the current
+    # state, Kilted's rclpy logs it and returns ERROR; Jazzy's (7.x) raises RCLError, out of
+    # trigger_* and, for a change_state request that gives only the id, out of the executor
+    # (the node process dies). This override makes it ERROR on both; test_lifecycle checks
+    # both paths.
+    def _LifecycleNodeMixin__change_state(self, transition_id: int):
+        from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+        from rclpy.lifecycle import TransitionCallbackReturn
+        from rclpy.lifecycle.node import LifecycleNodeMixin
+
+        try:
+            return LifecycleNodeMixin._LifecycleNodeMixin__change_state(self, transition_id)
+        except _rclpy.RCLError as exc:
+            self.get_logger().error(
+                f"transition {transition_id} refused in state {self.lifecycle_state}: {exc}")
+            return TransitionCallbackReturn.ERROR
+
     def try_bring_up(self) -> tuple[str, BaseException | None] | None:
         """configure + activate (trigger_configure / trigger_activate). None when the node
         is active, else (which transition failed and why, the error it raised or None)."""

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs ROS 2 Jazzy's launch system and `ros2` command line into a Jazzy venv (made by
+# `make jazzy-venv`) from the upstream sources in shared/ros/sources (not on PyPI; see its
+# README.md): launch, launch_xml, launch_yaml, launch_ros, ros2launch, ros2cli and its verbs,
+# rosidl_runtime_py (ament_python: pip, no dependencies) and composition_interfaces (a message
+# package that launch_ros imports: CMake against the venv's Jazzy wheels), plus their PyPI
+# dependencies. They are dependencies of the tests, installed into the venv, never copied
+# into this repository.
+#
+# usage: scripts/install_jazzy_ros_tools.sh VENV SHARED_ROS_DIR BUILD_DIR
+set -euo pipefail
+
+venv="$(realpath "$1")"
+sources="$(realpath "$2")/sources"
+build="$(mkdir -p "$3" && realpath "$3")"
+py="$venv/bin/python"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# upstream archives of the Jazzy branches (shared/ros/sources/SOURCES.txt: repository, commit)
+archives=(launch-3.4.3 launch_ros-jazzy ros2cli-jazzy rosidl_runtime_py-jazzy
+          composition_interfaces-jazzy)
+rm -rf "$build/src"
+mkdir -p "$build/src"
+for name in "${archives[@]}"; do
+  tar -xzf "$sources/$name.tar.gz" -C "$build/src"
+done
+src="$build/src"
+
+# PyPI dependencies of launch / launch_ros / ros2cli (package.xml exec_depends; lark-parser,
+# PyYAML and packaging are in the venv already), and wheel: the sources build with setuptools
+$py -m pip install --quiet 'osrf-pycommon>=2.0,<3' 'argcomplete>=3,<4' 'psutil>=5.9' wheel
+
+# composition_interfaces: generated and compiled like fer_ros's own messages, with the same
+# fix of the wheels' exported include directories
+cmake -S "$src/composition_interfaces-jazzy/composition_interfaces" \
+  -B "$build/composition_interfaces" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+  -DCMAKE_PROJECT_INCLUDE="$repo/cmake/message_package_in_venv.cmake" \
+  -DCMAKE_PREFIX_PATH="$venv" -DCMAKE_INSTALL_PREFIX="$venv" -DPython3_EXECUTABLE="$py" \
+  -DPython3_FIND_VIRTUALENV=ONLY >"$build/composition_interfaces.log"
+AMENT_PREFIX_PATH="$venv" cmake --build "$build/composition_interfaces" \
+  >>"$build/composition_interfaces.log"
+cmake --install "$build/composition_interfaces" >>"$build/composition_interfaces.log"
+
+# the ament_python packages: pip puts their share/ files (ament index, package.xml) into
+# the venv prefix, where `ros2` finds packages with AMENT_PREFIX_PATH=<venv>
+$py -m pip install --quiet --no-deps --no-build-isolation \
+  "$src/launch-3.4.3/launch" "$src/launch-3.4.3/launch_xml" "$src/launch-3.4.3/launch_yaml" \
+  "$src/launch_ros-jazzy/launch_ros" "$src/launch_ros-jazzy/ros2launch" \
+  "$src/rosidl_runtime_py-jazzy" \
+  "$src/ros2cli-jazzy/ros2cli" "$src/ros2cli-jazzy/ros2pkg" "$src/ros2cli-jazzy/ros2run" \
+  "$src/ros2cli-jazzy/ros2node" "$src/ros2cli-jazzy/ros2topic" "$src/ros2cli-jazzy/ros2param" \
+  "$src/ros2cli-jazzy/ros2lifecycle" "$src/ros2cli-jazzy/ros2interface" \
+  "$src/ros2cli-jazzy/ros2service"
+echo "Jazzy launch, launch_ros and ros2cli installed into $venv"
