@@ -61,7 +61,7 @@ PARAMS = (
               "as dropped_over_budget instead of delaying the newer ones.", min=1.0,
               max=60000.0),
     max_image_pixels_spec("face crops"),
-) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
+) + subscription_specs(sensor_input=False) + lifecycle_specs() + diagnostics_specs()
 
 
 def check_params(values: dict[str, Any]) -> list[str]:

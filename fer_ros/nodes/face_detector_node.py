@@ -43,7 +43,8 @@ SUBSCRIBES = {"image_raw": "sensor_msgs/msg/Image",
               "image_raw/compressed": "sensor_msgs/msg/CompressedImage"}
 
 PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_raw frames"))
-          + subscription_specs(default_depth=1) + lifecycle_specs() + diagnostics_specs())
+          + subscription_specs(sensor_input=True, default_depth=1) + lifecycle_specs()
+          + diagnostics_specs())
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
