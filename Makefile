@@ -8,6 +8,9 @@
 #   make wheel        build the fer_ros wheel (build/wheel/) with .venv's build tooling
 #   make runtime-test create .venv-runtime/ (runtime set + the wheel, no TensorFlow), run the
 #                     runtime and compressed-graph tests and the demo in it
+#   make launch-tools the real launch system + ros2 CLI from $(SHARED_ROS) (absent: skipped):
+#                     Kilted's wheels into .venv, Humble's and Jazzy's launch frontends
+#                     into build/launch-<distro>/ (test/test_launch_real.py)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -39,11 +42,21 @@ STAMP_WHEEL  := $(WHEEL_DIR)/.stamp
 STAMP_RUNTIME := $(RUNTIME_VENV)/.fer_ros-runtime.stamp
 RUNTIME_REQS := requirements-runtime.txt requirements-nodeps.txt requirements-test.txt
 
+# The real launch tools (not on PyPI): ../shared/ros (see its README.md). Kilted's wheels go
+# into $(VENV); Humble's and Jazzy's launch, launch_xml, launch_yaml, launch_ros, ros2launch
+# and ros2cli are built from their sources into build/launch-<distro>/, which
+# test/test_launch_real.py puts in front of $(VENV)'s packages (PYTHONPATH) to load the launch
+# files with those frontends. Without $(SHARED_ROS) nothing is installed and those tests skip.
+SHARED_ROS   ?= ../shared/ros
+STAMP_LAUNCH := $(VENV)/.fer_ros-launch-tools.stamp
+LAUNCH_DISTROS := humble:launch-1.0.7:launch_ros-humble:ros2cli-humble \
+	jazzy:launch-3.4.3:launch_ros-jazzy:ros2cli-jazzy
+
 .PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
-	runtime-test clean distclean
+	runtime-test launch-tools clean distclean
 
 help:
-	@sed -n '2,10p' Makefile
+	@sed -n '2,13p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
@@ -75,7 +88,27 @@ rebuild:
 lint: $(STAMP_REQS)
 	$(PY) -m ruff check .
 
-test: $(STAMP_PKG) lint
+$(STAMP_LAUNCH): $(STAMP_REQS)
+	@if [ ! -d "$(SHARED_ROS)/wheels/kilted" ]; then \
+	  echo "launch-tools: $(SHARED_ROS) not found: the real launch tests will skip"; exit 0; fi; \
+	set -e; \
+	$(NICE) $(PIP) install --no-deps $(SHARED_ROS)/wheels/kilted/*.whl; \
+	$(NICE) $(PIP) install osrf-pycommon; \
+	for spec in $(LAUNCH_DISTROS); do \
+	  IFS=: read -r distro launch launch_ros ros2cli <<< "$$spec"; \
+	  src=build/launch-src/$$distro; rm -rf $$src build/launch-$$distro; mkdir -p $$src; \
+	  for archive in $$launch $$launch_ros $$ros2cli; do \
+	    tar xzf $(SHARED_ROS)/sources/$$archive.tar.gz -C $$src; done; \
+	  $(NICE) $(PIP) install --no-deps --no-build-isolation --target build/launch-$$distro \
+	    $$src/$$launch/launch $$src/$$launch/launch_xml $$src/$$launch/launch_yaml \
+	    $$src/$$launch_ros/launch_ros $$src/$$launch_ros/ros2launch \
+	    $$src/$$ros2cli/ros2cli $$src/$$ros2cli/ros2pkg; \
+	done; \
+	touch $@
+
+launch-tools: $(STAMP_LAUNCH)
+
+test: $(STAMP_PKG) $(STAMP_LAUNCH) lint
 	$(PY) -m pytest test/ $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
 
