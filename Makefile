@@ -147,7 +147,7 @@ runtime-test: $(STAMP_RUNTIME)
 	$(RPY) -m fer_ros.demo --quiet --output ''
 
 clean:
-	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME)
+	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME) $(STAMP_LAUNCH)
 
 distclean: clean
 	rm -rf $(VENV) $(RUNTIME_VENV)
