@@ -13,6 +13,9 @@
 #   make jazzy-test   create .venv-jazzy/ (ROS 2 Jazzy wheels, fer_ros built against them, no
 #                     TensorFlow; + Jazzy's launch/ros2cli from ../shared/ros when present),
 #                     run the ROS-facing tests, a real `ros2 launch` and the demo in it
+#   make launch-tools the real launch system + ros2 CLI from $(SHARED_ROS) (absent: skipped):
+#                     Kilted's wheels into .venv, Humble's and Jazzy's launch frontends
+#                     into build/launch-<distro>/ (test/test_launch_real.py)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -78,11 +81,21 @@ HRI_BUILD    := build/hri_msgs
 STAMP_HRI    := $(VENV)/.hri_msgs-installed.stamp
 TEST_HRI     := $(if $(wildcard $(HRI_MSGS_SRC)),$(STAMP_HRI))
 
+# The real launch tools (not on PyPI): ../shared/ros (see its README.md). Kilted's wheels go
+# into $(VENV); Humble's and Jazzy's launch, launch_xml, launch_yaml, launch_ros, ros2launch
+# and ros2cli are built from their sources into build/launch-<distro>/, which
+# test/test_launch_real.py puts in front of $(VENV)'s packages (PYTHONPATH) to load the launch
+# files with those frontends. Without $(SHARED_ROS) nothing is installed and those tests skip.
+STAMP_LAUNCH := $(VENV)/.fer_ros-launch-tools.stamp
+LAUNCH_DISTROS := humble:launch-1.0.7:launch_ros-humble:ros2cli-humble \
+	jazzy:launch-3.4.3:launch_ros-jazzy:ros2cli-jazzy
+
 .PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
-	runtime-test hri-msgs jazzy-venv jazzy-ros-tools jazzy-test clean distclean
+	runtime-test hri-msgs jazzy-venv jazzy-ros-tools jazzy-test launch-tools clean \
+	distclean
 
 help:
-	@sed -n '2,15p' Makefile
+	@sed -n '2,18p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
@@ -114,7 +127,27 @@ rebuild:
 lint: $(STAMP_REQS)
 	$(PY) -m ruff check .
 
-test: $(STAMP_PKG) $(TEST_HRI) lint
+$(STAMP_LAUNCH): $(STAMP_REQS)
+	@if [ ! -d "$(SHARED_ROS)/wheels/kilted" ]; then \
+	  echo "launch-tools: $(SHARED_ROS) not found: the real launch tests will skip"; exit 0; fi; \
+	set -e; \
+	$(NICE) $(PIP) install --no-deps $(SHARED_ROS)/wheels/kilted/*.whl; \
+	$(NICE) $(PIP) install osrf-pycommon; \
+	for spec in $(LAUNCH_DISTROS); do \
+	  IFS=: read -r distro launch launch_ros ros2cli <<< "$$spec"; \
+	  src=build/launch-src/$$distro; rm -rf $$src build/launch-$$distro; mkdir -p $$src; \
+	  for archive in $$launch $$launch_ros $$ros2cli; do \
+	    tar xzf $(SHARED_ROS)/sources/$$archive.tar.gz -C $$src; done; \
+	  $(NICE) $(PIP) install --no-deps --no-build-isolation --target build/launch-$$distro \
+	    $$src/$$launch/launch $$src/$$launch/launch_xml $$src/$$launch/launch_yaml \
+	    $$src/$$launch_ros/launch_ros $$src/$$launch_ros/ros2launch \
+	    $$src/$$ros2cli/ros2cli $$src/$$ros2cli/ros2pkg; \
+	done; \
+	touch $@
+
+launch-tools: $(STAMP_LAUNCH)
+
+test: $(STAMP_PKG) $(STAMP_LAUNCH) $(TEST_HRI) lint
 	$(PY) -m pytest test/ $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; rc=0; fi; exit $$rc
 
@@ -199,7 +232,7 @@ jazzy-test: $(STAMP_JAZZY_PKG) $(JAZZY_TOOLS_IF_SHARED)
 
 clean:
 	rm -rf build/ install/ log/ $(STAMP_PKG) $(STAMP_RUNTIME) $(STAMP_JAZZY_PKG) \
-	  $(STAMP_JAZZY_TOOLS)
+	  $(STAMP_JAZZY_TOOLS) $(STAMP_LAUNCH)
 
 distclean: clean
 	rm -rf $(VENV) $(RUNTIME_VENV) $(JAZZY_VENV)

@@ -204,13 +204,37 @@ def make_qos(reliability: str, depth: int):
     )
 
 
+#: Default reliability of an input subscription, by what it reads. Sensor data (the image
+#: input, from any camera driver, bag player or bridge) is subscribed best effort, as REP-2003
+#: asks of consumers (SensorDataQoS): a best-effort subscription connects to reliable and
+#: best-effort publishers alike, a reliable one only to reliable publishers.
+SENSOR_INPUT_RELIABILITY = "best_effort"
+#: The topics between fer_ros nodes (faces -> emotion, emotions -> annotator) are published
+#: reliable by fer_ros itself, so a reliable subscription always connects, and it loses no
+#: result: a lost `emotions` message would leave its frame unannotated in the annotator.
+GRAPH_INPUT_RELIABILITY = "reliable"
+
+
 # Parameters every subscribing node shares.
-def subscription_specs(default_reliability: str = "reliable", default_depth: int = 2):
+def subscription_specs(sensor_input: bool, default_depth: int = 2):
+    """``reliability`` (of the node's main input: the image input when ``sensor_input``),
+    ``qos_depth``, ``log_throttle_s`` and ``stats_period_s``."""
+    if sensor_input:
+        reliability = ParamSpec(
+            "reliability", SENSOR_INPUT_RELIABILITY,
+            "QoS reliability of the image input (REP-2003 sensor data). 'best_effort' "
+            "connects to reliable and best-effort publishers (any camera driver); 'reliable' "
+            "connects to reliable publishers only.",
+            read_only=True, choices=RELIABILITY_CHOICES)
+    else:
+        reliability = ParamSpec(
+            "reliability", GRAPH_INPUT_RELIABILITY,
+            "QoS reliability of the input subscription. 'reliable' (fer_ros publishes it "
+            "reliable) loses no message; 'best_effort' also connects to best-effort "
+            "publishers.",
+            read_only=True, choices=RELIABILITY_CHOICES)
     return (
-        ParamSpec("reliability", default_reliability,
-                  "QoS reliability of the input subscriptions. 'reliable' subscribers only "
-                  "connect to reliable publishers; 'best_effort' connects to both.",
-                  read_only=True, choices=RELIABILITY_CHOICES),
+        reliability,
         ParamSpec("qos_depth", default_depth,
                   "History depth (KEEP_LAST) of the input subscriptions. Kept small: a busy "
                   "node then takes the newest messages; the older ones are overwritten "

@@ -2,15 +2,26 @@
 
     ros2 launch fer_ros annotator.launch.py image:=/camera/color/image_raw
     ros2 launch fer_ros annotator.launch.py image:=/camera/image_raw image_transport:=compressed
+
+An argument left unset leaves its parameter to params_file (fer_ros.launch_files).
 """
 
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from fer_ros.launch_files import node_parameters
 from launch import LaunchDescription
+
+
+def launch_node(context):
+    return [Node(
+        package='fer_ros', executable='annotator', name='annotator',
+        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
+        parameters=node_parameters(context.launch_configurations, 'annotator'),
+        remappings=[('image_raw', LaunchConfiguration('image'))],
+        ros_arguments=['--log-level', LaunchConfiguration('log_level')])]
 
 
 def generate_launch_description():
@@ -21,18 +32,15 @@ def generate_launch_description():
                 [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
             description='ROS 2 parameter file'),
         DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
+        DeclareLaunchArgument('log_level', default_value='info',
+                              description='Log level (debug, info, warn, error)'),
         DeclareLaunchArgument(
             'image', default_value='image_raw',
             description='Input image topic (the one the face_detector reads)'),
         DeclareLaunchArgument(
-            'image_transport', default_value='raw', choices=['raw', 'compressed'],
+            'image_transport', default_value='', choices=['', 'raw', 'compressed'],
             description="'raw' (sensor_msgs/Image on <image>) or 'compressed' "
-                        "(sensor_msgs/CompressedImage on <image>/compressed)"),
-        Node(
-            package='fer_ros', executable='annotator', name='annotator',
-            namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-            parameters=[LaunchConfiguration('params_file'),
-                        {'image_transport': ParameterValue(
-                            LaunchConfiguration('image_transport'), value_type=str)}],
-            remappings=[('image_raw', LaunchConfiguration('image'))]),
+                        "(sensor_msgs/CompressedImage on <image>/compressed); unset: "
+                        "params_file's (raw)"),
+        OpaqueFunction(function=launch_node),
     ])

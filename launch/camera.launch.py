@@ -2,15 +2,25 @@
 
     ros2 launch fer_ros camera.launch.py source:=/dev/video0
     ros2 launch fer_ros camera.launch.py source:=/path/clip.mp4 namespace:=cam1
+
+An argument left unset leaves its parameter to params_file (fer_ros.launch_files).
 """
 
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from fer_ros.launch_files import node_parameters
 from launch import LaunchDescription
+
+
+def launch_node(context):
+    return [Node(
+        package='fer_ros', executable='camera', name='camera',
+        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
+        parameters=node_parameters(context.launch_configurations, 'camera'),
+        ros_arguments=['--log-level', LaunchConfiguration('log_level')])]
 
 
 def generate_launch_description():
@@ -21,14 +31,12 @@ def generate_launch_description():
                 [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
             description='ROS 2 parameter file'),
         DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
+        DeclareLaunchArgument('log_level', default_value='info',
+                              description='Log level (debug, info, warn, error)'),
         DeclareLaunchArgument(
-            'source', default_value='sample',
+            'source', default_value='',
             description="'sample', a device ('/dev/video0', 'v4l2:0'), a video or image "
-                        "file, a folder of images, or a rosbag2 bag (folder, .db3, .mcap)"),
-        Node(
-            package='fer_ros', executable='camera', name='camera',
-            namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-            parameters=[LaunchConfiguration('params_file'),
-                        {'source': ParameterValue(LaunchConfiguration('source'),
-                                                  value_type=str)}]),
+                        "file, a folder of images, or a rosbag2 bag (folder, .db3, .mcap); "
+                        "unset: params_file's (sample)"),
+        OpaqueFunction(function=launch_node),
     ])

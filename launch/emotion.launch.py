@@ -4,16 +4,25 @@
 
 A managed (lifecycle) node started as a plain Node action (Humble, Jazzy, Kilted): it
 configures and activates itself unless autostart:=false; then drive it with
-`ros2 lifecycle set /emotion configure` and `... activate`.
+`ros2 lifecycle set /emotion configure` and `... activate`. An argument left unset leaves
+its parameter to params_file (fer_ros.launch_files).
 """
 
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from fer_ros.launch_files import node_parameters
 from launch import LaunchDescription
+
+
+def launch_node(context):
+    return [Node(
+        package='fer_ros', executable='emotion', name='emotion',
+        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
+        parameters=node_parameters(context.launch_configurations, 'emotion'),
+        ros_arguments=['--log-level', LaunchConfiguration('log_level')])]
 
 
 def generate_launch_description():
@@ -24,21 +33,20 @@ def generate_launch_description():
                 [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
             description='ROS 2 parameter file'),
         DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
+        DeclareLaunchArgument('log_level', default_value='info',
+                              description='Log level (debug, info, warn, error)'),
         DeclareLaunchArgument(
             'model', default_value='',
             description="Emotion model (.tflite/.keras with '<model>.json' beside it); "
-                        "'' = the shipped models/emotion_cnn_int8.tflite, else "
-                        "models/emotion_cnn.tflite"),
+                        "unset: params_file's model_path ('' = the shipped model)"),
         DeclareLaunchArgument(
-            'autostart', default_value='true', choices=['true', 'false'],
+            'autostart', default_value='', choices=['', 'true', 'false'],
             description='Managed node: configure and activate it at start-up; false leaves '
-                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager'),
-        Node(
-            package='fer_ros', executable='emotion', name='emotion',
-            namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-            parameters=[LaunchConfiguration('params_file'),
-                        {'autostart': ParameterValue(LaunchConfiguration('autostart'),
-                                                     value_type=bool),
-                         'model_path': ParameterValue(LaunchConfiguration('model'),
-                                                      value_type=str)}]),
+                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager; '
+                        "unset: params_file's (true)"),
+        DeclareLaunchArgument(
+            'hri', default_value='', choices=['', 'true', 'false'],
+            description="Also publish the ROS4HRI (REP-155) topics; unset: params_file's "
+                        '(false)'),
+        OpaqueFunction(function=launch_node),
     ])

@@ -5,16 +5,26 @@
 
 A managed (lifecycle) node started as a plain Node action (Humble, Jazzy, Kilted): it
 configures and activates itself unless autostart:=false; then drive it with
-`ros2 lifecycle set /face_detector configure` and `... activate`.
+`ros2 lifecycle set /face_detector configure` and `... activate`. An argument left unset
+leaves its parameter to params_file (fer_ros.launch_files).
 """
 
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from fer_ros.launch_files import node_parameters
 from launch import LaunchDescription
+
+
+def launch_node(context):
+    return [Node(
+        package='fer_ros', executable='face_detector', name='face_detector',
+        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
+        parameters=node_parameters(context.launch_configurations, 'face_detector'),
+        remappings=[('image_raw', LaunchConfiguration('image'))],
+        ros_arguments=['--log-level', LaunchConfiguration('log_level')])]
 
 
 def generate_launch_description():
@@ -25,29 +35,27 @@ def generate_launch_description():
                 [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
             description='ROS 2 parameter file'),
         DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
-        DeclareLaunchArgument(
-            'detector', default_value='blazeface', choices=['blazeface', 'haar'],
-            description='Face detector'),
+        DeclareLaunchArgument('log_level', default_value='info',
+                              description='Log level (debug, info, warn, error)'),
         DeclareLaunchArgument(
             'image', default_value='image_raw',
             description='Input image topic (e.g. a camera driver or `ros2 bag play` topic)'),
         DeclareLaunchArgument(
-            'image_transport', default_value='raw', choices=['raw', 'compressed'],
-            description="'raw' (sensor_msgs/Image on <image>) or 'compressed' "
-                        "(sensor_msgs/CompressedImage on <image>/compressed)"),
+            'detector', default_value='', choices=['', 'blazeface', 'haar'],
+            description="Face detector; unset: params_file's (blazeface)"),
         DeclareLaunchArgument(
-            'autostart', default_value='true', choices=['true', 'false'],
+            'image_transport', default_value='', choices=['', 'raw', 'compressed'],
+            description="'raw' (sensor_msgs/Image on <image>) or 'compressed' "
+                        "(sensor_msgs/CompressedImage on <image>/compressed); unset: "
+                        "params_file's (raw)"),
+        DeclareLaunchArgument(
+            'autostart', default_value='', choices=['', 'true', 'false'],
             description='Managed node: configure and activate it at start-up; false leaves '
-                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager'),
-        Node(
-            package='fer_ros', executable='face_detector', name='face_detector',
-            namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-            parameters=[LaunchConfiguration('params_file'),
-                        {'autostart': ParameterValue(LaunchConfiguration('autostart'),
-                                                     value_type=bool),
-                         'detector': ParameterValue(LaunchConfiguration('detector'),
-                                                    value_type=str),
-                         'image_transport': ParameterValue(
-                             LaunchConfiguration('image_transport'), value_type=str)}],
-            remappings=[('image_raw', LaunchConfiguration('image'))]),
+                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager; '
+                        "unset: params_file's (true)"),
+        DeclareLaunchArgument(
+            'hri', default_value='', choices=['', 'true', 'false'],
+            description="Also send the plain box crops (box_crops) that the emotion node's "
+                        "ROS4HRI output publishes as cropped; unset: params_file's (false)"),
+        OpaqueFunction(function=launch_node),
     ])

@@ -34,7 +34,13 @@ from fer_ros.frame_matching import FrameMatcher, header_key
 from fer_ros.msg import EmotionArray
 from fer_ros.nodes.base import FerNode, init_or_destroy
 from fer_ros.nodes.runner import run, serve
-from fer_ros.parameters import ParamSpec, check_values, make_qos, subscription_specs
+from fer_ros.parameters import (
+    GRAPH_INPUT_RELIABILITY,
+    ParamSpec,
+    check_values,
+    make_qos,
+    subscription_specs,
+)
 from fer_ros.ros_image import (
     IMAGE_TRANSPORT_PARAM,
     ImageEncodingError,
@@ -66,7 +72,8 @@ PARAMS = (
               read_only=True, min=1, max=100),
     IMAGE_TRANSPORT_PARAM,
     max_image_pixels_spec("image_raw frames"),
-) + subscription_specs(default_depth=5) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
+) + (subscription_specs(sensor_input=True, default_depth=5)
+     + diagnostics_specs(warn_ms=50.0, error_ms=200.0))
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
@@ -108,9 +115,10 @@ class AnnotatorNode(FerNode):
         self._image_sub = self.create_frame_subscription(
             image.msg_type, self.resolve_topic_name("image_raw") + image.suffix,
             self._on_image, in_qos)
+        # `reliability` is the image input's; the emotions come from fer_ros (reliable)
         self._emotion_sub = self.create_subscription(
             EmotionArray, "emotions", self._on_emotions,
-            make_qos(values["reliability"], values["qos_depth"]))
+            make_qos(GRAPH_INPUT_RELIABILITY, values["qos_depth"]))
         self.get_logger().info(
             f"drawing {self._emotion_sub.topic_name} on {self._image_sub.topic_name} -> "
             f"{self._image_pub.topic_name}"

@@ -70,7 +70,7 @@ PARAMS = (
               "and, per tracked face, /humans/faces/<id>/roi, cropped, aligned and expression. "
               "Needs hri_msgs (ros-<distro>-hri-msgs); cropped needs the face_detector's "
               "box_crops.", read_only=True),
-) + subscription_specs() + lifecycle_specs() + diagnostics_specs()
+) + subscription_specs(sensor_input=False) + lifecycle_specs() + diagnostics_specs()
 
 
 def check_params(values: dict[str, Any]) -> list[str]:

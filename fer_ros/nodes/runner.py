@@ -4,7 +4,9 @@
 initialises rclpy with the command line, runs the executable's body and maps its end to the
 exit code: 0 when it ends normally or on Ctrl-C (as ROS 2 nodes do), 1 when it cannot start
 (a :class:`fer_ros.errors.StartupError` or an rclpy parameter / name error: the reason in
-one line, no traceback). Ctrl-C is caught here and nowhere else.
+one line, no traceback). Ctrl-C is caught here and nowhere else, and only the first one
+counts: a terminal Ctrl-C under `ros2 launch` signals the whole process group, then launch
+sends SIGINT again, which must not interrupt the clean-up (see :class:`InterruptOnce`).
 
 Concurrency: one thread per process runs every callback (:func:`spin_node`, and
 ``fer_ros.pipeline`` for the four nodes in one process), so a callback never overlaps
@@ -17,6 +19,7 @@ publisher's sequence numbers (:mod:`fer_ros.message_loss`).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 
@@ -48,15 +51,22 @@ def run(name: str, app: App, argv: list[str] | None = None,
         os.environ.setdefault(key, value)
     use_large_data_profile()
     limit_malloc_retention()
+    interrupts = InterruptOnce.install()
     try:
         rclpy.init(args=[name, *argv])
         try:
             result = app(argv)
-        except STARTUP_ERRORS as exc:
-            rclpy.logging.get_logger(name).fatal(f"cannot start: {exc}")
-            return 1
+        except Exception as exc:
+            if interrupts.received:     # Ctrl-C shut the context down under a starting node
+                return 0
+            if isinstance(exc, STARTUP_ERRORS):
+                rclpy.logging.get_logger(name).fatal(f"cannot start: {exc}")
+                return 1
+            raise
         finally:
+            interrupts.ending = True
             rclpy.try_shutdown()
+            interrupts.ignore_from_now()
     except KeyboardInterrupt:   # Ctrl-C at any point (start-up, spinning, clean-up)
         return 0
     return 0 if result is None else int(result)
@@ -83,6 +93,8 @@ def spin_node(node: Node) -> None:
     """
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+    if not node.context.ok():       # Ctrl-C during start-up: an executor on a shut-down
+        return                      # context fails half-made (rclpy's __del__ then complains)
     executor = SingleThreadedExecutor(context=node.context)
     executor.add_node(node)
     try:
@@ -91,3 +103,46 @@ def spin_node(node: Node) -> None:
         pass
     finally:
         executor.shutdown(timeout_sec=1.0)
+
+
+class InterruptOnce:
+    """Python's SIGINT handler for an executable: only the first SIGINT counts.
+
+    Before ``rclpy.init`` it raises KeyboardInterrupt (start-up stops there); while rclpy
+    runs, rclpy's own handler (installed on top of this one, which it then calls) shuts the
+    context down and spinning ends normally, so nothing is raised in the middle of a
+    callback or a constructor. Later SIGINTs (launch sends one after the terminal's) and any
+    once the process is ending are ignored, so they cannot break the clean-up.
+    """
+
+    def __init__(self, installed: bool) -> None:
+        self.installed = installed
+        self.received = False       # a SIGINT came: errors from the shut-down context follow
+        self.ending = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.received or self.ending:
+            return
+        self.received = True
+        if not rclpy.ok():
+            raise KeyboardInterrupt
+
+    def ignore_from_now(self) -> None:
+        """Ignore SIGINT until the process exits: Python's finalization puts back the
+        default action of a signal it handled (death by the signal: "exit code -2") unless
+        it is ignored."""
+        if self.installed:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    @classmethod
+    def install(cls) -> InterruptOnce:
+        """Install a handler in place of Python's default one (a SIGINT that the parent
+        set to be ignored stays ignored; off the main thread nothing changes)."""
+        try:
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                handler = cls(installed=True)
+                signal.signal(signal.SIGINT, handler)
+                return handler
+        except ValueError:          # not the main thread: signals are not ours to handle
+            pass
+        return cls(installed=False)

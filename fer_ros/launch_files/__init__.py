@@ -1,0 +1,43 @@
+"""What fer_ros' launch files (launch/*.launch.py, *.launch.xml) share: the launch arguments
+that set node parameters, and the rule that only the ones the user gave are passed.
+
+A launch argument bound to a parameter defaults to ``''`` (:data:`NOT_GIVEN`): the node then
+takes that parameter from the params file (or its own default). A value the user gives is
+passed after ``params_file``, so it wins over the file. Imports launch / launch_ros only when
+a launch file runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: the default of every launch argument bound to a parameter: leave it to the params file
+NOT_GIVEN = ""
+
+#: executable -> {launch argument: (node parameter, its type)}; ``hri`` also sets the
+#: face_detector's ``box_crops``, which the ROS4HRI ``cropped`` topic needs
+NODE_ARGUMENTS: Mapping[str, Mapping[str, tuple[str, type]]] = {
+    "camera": {"source": ("source", str)},
+    "face_detector": {"detector": ("detector", str), "autostart": ("autostart", bool),
+                      "image_transport": ("image_transport", str),
+                      "hri": ("box_crops", bool)},
+    "emotion": {"model": ("model_path", str), "autostart": ("autostart", bool),
+                "hri": ("hri", bool)},
+    "annotator": {"image_transport": ("image_transport", str)},
+}
+
+
+def node_parameters(launch_configurations: Mapping[str, str], executable: str) -> list:
+    """The ``parameters`` of ``executable``'s Node: the params file, then a dict of the
+    arguments the user gave (none: no dict).
+
+    ParameterValue(..., value_type=T) keeps ``source:=0`` a string (launch_ros reads bare
+    text as YAML) and turns 'true' / 'false' into a bool.
+    """
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.parameter_descriptions import ParameterValue
+
+    given = {parameter: ParameterValue(LaunchConfiguration(argument), value_type=value_type)
+             for argument, (parameter, value_type) in NODE_ARGUMENTS[executable].items()
+             if launch_configurations.get(argument, NOT_GIVEN) != NOT_GIVEN}
+    return [LaunchConfiguration("params_file")] + ([given] if given else [])
