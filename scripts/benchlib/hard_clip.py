@@ -357,6 +357,11 @@ def ensure(out_dir: Path) -> tuple[Path, Path]:
     return path, sidecar
 
 
+def scene_cuts(sidecar: Path) -> list[int]:
+    """The first frame of each scene, from a sidecar written by :func:`ensure`."""
+    return [int(i) for i in json.loads(Path(sidecar).read_text())["scene_first_frames"]]
+
+
 def load_truth(sidecar: Path) -> tuple[float, list[list[TrueFace]]]:
     """(fps, per-frame faces) from a sidecar written by :func:`ensure`."""
     doc = json.loads(Path(sidecar).read_text())
