@@ -16,22 +16,21 @@ into CIE Lab:
 concatenated and scaled to unit length, so two descriptors compare by their dot product
 (cosine similarity, 1 = identical).  A grey camera gives no colour part: the pattern alone.
 
-Cost: the frame around the face is shrunk first, so the warp works on ~50x50 pixels whatever
-the face's size.  Chosen over the emotion CNN's penultimate features: those are computed in
-the emotion node, after the face_detector has given the ids, and they are trained to tell
-expressions apart, not people.
+Cost: one shrink of a view of the frame (no copy, no warp) and a few operations on 12x12
+cells; see scripts/measure_appearance.py.  Chosen over the emotion CNN's penultimate
+features: those are computed in the emotion node, after the face_detector has given the ids,
+and they are trained to tell expressions apart, not people.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from fer_ros.face_crop import BOX_FRAMING, crop_geometry, face_crop
+from fer_ros.face_crop import BOX_FRAMING, crop_geometry
 
 __all__ = ["CHROMA_WEIGHT", "CROP_SCALE", "SIDE", "describe_face", "describe_faces"]
 
@@ -43,9 +42,6 @@ CROP_SCALE = 2.0
 SIDE = 12
 #: weight of the colour part against the lightness pattern
 CHROMA_WEIGHT = 1.0
-# the frame around a face is first shrunk (INTER_AREA) so that the crop is about this many
-# pixels a side: the cost no longer grows with the face's size
-_WORK_SIDE = 4 * SIDE
 _FRAMING = BOX_FRAMING._replace(scale=CROP_SCALE)
 # Gaussian blur of the cells (sigma, in cells): a box a fraction of a cell off matters less
 _BLUR_CELLS = 1.0
@@ -60,11 +56,9 @@ def describe_face(bgr: np.ndarray, det) -> np.ndarray | None:
     height, width = bgr.shape[:2]
     if det.x < 0 or det.y < 0 or det.x + det.w > width or det.y + det.h > height:
         return None
-    region, face = _shrunk_region(bgr, det)
-    crop = face_crop(region, face, box_framing=_FRAMING)
-    if crop.ndim == 2:
-        crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
-    small = cv2.resize(crop, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(_crop(bgr, det), (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+    if small.ndim == 2:
+        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     lab = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2Lab).astype(np.float32), (0, 0),
                            _BLUR_CELLS)
     lightness = lab[..., 0] - lab[..., 0].mean()
@@ -77,7 +71,7 @@ def describe_face(bgr: np.ndarray, det) -> np.ndarray | None:
 
 
 class _Box(NamedTuple):
-    """A detection's box in another image's coordinates."""
+    """A detection's box alone, so that the crop takes the box framing."""
 
     x: float
     y: float
@@ -85,22 +79,22 @@ class _Box(NamedTuple):
     h: float
 
 
-def _shrunk_region(bgr: np.ndarray, det) -> tuple[np.ndarray, _Box]:
-    """The part of the frame that the widened crop of ``det``'s box covers, shrunk so that
-    the crop is about _WORK_SIDE pixels a side, and the box in its coordinates."""
-    box = _Box(float(det.x), float(det.y), float(det.w), float(det.h))
+def _crop(bgr: np.ndarray, det) -> np.ndarray:
+    """The box framing's crop of ``det`` widened to CROP_SCALE, square, in whole frame pixels
+    and a whole number of cells a side (OpenCV's INTER_AREA then takes its fast path: ~5x
+    faster on a 400-pixel crop); no rotation, a view of the frame where the crop is inside it,
+    else padded with the frame's border pixels."""
+    box = _Box(float(det.x), float(det.y), float(det.w), float(det.h))   # no key points
     cx, cy, cw, ch, _ = crop_geometry(box, _FRAMING)
-    reach = max(cw, ch) / 2
+    side = SIDE * max(1, round((cw + ch) / 2 / SIDE))
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x1, y1 = x0 + side, y0 + side
     height, width = bgr.shape[:2]
-    x0, y0 = max(0, int(cx - reach)), max(0, int(cy - reach))
-    x1, y1 = min(width, math.ceil(cx + reach)), min(height, math.ceil(cy + reach))
-    region = bgr[y0:y1, x0:x1]
-    scale = min(1.0, _WORK_SIDE / (2 * reach))
-    if scale < 1.0:
-        size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-        region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
-    kx, ky = region.shape[1] / (x1 - x0), region.shape[0] / (y1 - y0)
-    return region, _Box((box.x - x0) * kx, (box.y - y0) * ky, box.w * kx, box.h * ky)
+    inside = bgr[max(0, y0):min(height, y1), max(0, x0):min(width, x1)]
+    if x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height:
+        return inside
+    return cv2.copyMakeBorder(inside, max(0, -y0), max(0, y1 - height), max(0, -x0),
+                              max(0, x1 - width), cv2.BORDER_REPLICATE)
 
 
 def describe_faces(bgr: np.ndarray, detections: Sequence) -> list[np.ndarray | None]:
