@@ -4,17 +4,19 @@ ROS-free, NumPy + OpenCV.
 The descriptor of a detection is the crop of its box (:mod:`fer_ros.face_crop`'s box framing;
 not the eye framing: with a face half turned away the eye key points come and go, and the crop
 would jump with them) widened to ``CROP_SCALE`` times the face so that the hair line and the
-hair count, shrunk to ``SIDE`` x ``SIDE`` cells (``INTER_AREA``: the mean of each cell, so sensor
-noise matters little), blurred over about a cell (so the exact box matters little) and turned
-into CIE Lab:
+hair count, shrunk to ``SIDE`` x ``SIDE`` cells (``INTER_AREA``: the mean of each cell, so
+sensor noise matters little), and in logarithms of the intensities (a change of exposure is
+then an offset, which the mean takes away; light that changes on the face alone changes the
+pattern less than on a linear scale):
 
-* the lightness pattern minus its mean, scaled to unit length (insensitive to the exposure:
-  gain and offset), and
-* the colour (a, b) of each cell, divided by the same length (skin and hair tone, also
-  insensitive to the exposure's gain), weighted by ``CHROMA_WEIGHT``,
+* the log brightness of each cell minus their mean, blurred over about a cell (so the exact
+  box matters little), scaled to unit length, and
+* the colour of each cell as log(blue / red) and log(green / red) (skin and hair tone: blind
+  to the exposure), blurred alike, scaled to length ``CHROMA_WEIGHT`` (less where the crop
+  is nearly grey: a grey camera gives no colour part),
 
 concatenated and scaled to unit length, so two descriptors compare by their dot product
-(cosine similarity, 1 = identical).  A grey camera gives no colour part: the pattern alone.
+(cosine similarity, 1 = identical).
 
 Cost: one shrink of a view of the frame (no copy, no warp) and a few operations on 12x12
 cells; see scripts/measure_appearance.py.  Chosen over the emotion CNN's penultimate
@@ -45,8 +47,11 @@ CHROMA_WEIGHT = 1.0
 _FRAMING = BOX_FRAMING._replace(scale=CROP_SCALE)
 # Gaussian blur of the cells (sigma, in cells): a box a fraction of a cell off matters less
 _BLUR_CELLS = 1.0
-# a lightness pattern flatter than this (grey levels, summed over the cells) carries no shape
+# a brightness pattern flatter than this (log units, over all cells) carries no shape
 _MIN_CONTRAST = 1e-3
+# colour parts shorter than this (log units, over all cells; a skin-toned crop has ~7) are
+# scaled down in proportion: nearly grey crops have no colour to compare
+_FULL_CHROMA = 2.0
 
 
 def describe_face(bgr: np.ndarray, det) -> np.ndarray | None:
@@ -59,14 +64,16 @@ def describe_face(bgr: np.ndarray, det) -> np.ndarray | None:
     small = cv2.resize(_crop(bgr, det), (SIDE, SIDE), interpolation=cv2.INTER_AREA)
     if small.ndim == 2:
         small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
-    lab = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2Lab).astype(np.float32), (0, 0),
-                           _BLUR_CELLS)
-    lightness = lab[..., 0] - lab[..., 0].mean()
-    contrast = float(np.linalg.norm(lightness))
+    log_bgr = np.log(small.astype(np.float32) + 1.0)
+    brightness = log_bgr.mean(axis=2)
+    brightness = cv2.GaussianBlur(brightness - brightness.mean(), (0, 0), _BLUR_CELLS)
+    contrast = float(np.linalg.norm(brightness))
     if contrast < _MIN_CONTRAST:
         return None
-    chroma = (lab[..., 1:] - 128.0) * (CHROMA_WEIGHT / contrast)
-    vector = np.concatenate([lightness.ravel() / contrast, chroma.ravel()])
+    chroma = cv2.GaussianBlur(log_bgr[..., :2] - log_bgr[..., 2:], (0, 0), _BLUR_CELLS)
+    colour = float(np.linalg.norm(chroma))
+    chroma *= CHROMA_WEIGHT * min(1.0, colour / _FULL_CHROMA) / max(colour, 1e-12)
+    vector = np.concatenate([brightness.ravel() / contrast, chroma.ravel()])
     return (vector / np.linalg.norm(vector)).astype(np.float32)
 
 
