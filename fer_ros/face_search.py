@@ -87,7 +87,7 @@ SEARCH_PARAMS = (
               read_only=True, min=1, max=1000),
     ParamSpec("tracker_max_misses", 5, "Tracker: processed frames without a match before a "
               "track is dropped.", read_only=True, min=1, max=10000),
-    ParamSpec("tracker_min_similarity", 0.6, "Tracker: a face whose appearance "
+    ParamSpec("tracker_min_similarity", 0.5, "Tracker: a face whose appearance "
               "(fer_ros.appearance) has a cosine similarity below this to a track's may not "
               "join it: another person in a face's place gets a new id. -1 = position only.",
               read_only=True, min=-1.0, max=1.0),

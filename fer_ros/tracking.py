@@ -121,7 +121,7 @@ class FaceTracker:
         max_center_distance: float = 0.5,
         min_hits: int = 3,
         max_misses: int = 5,
-        min_similarity: float = 0.6,
+        min_similarity: float = 0.5,
     ) -> None:
         """Validate the parameters (ValueError on a bad one) and start with no tracks."""
         if not is_real(iou_threshold) or not 0.0 < iou_threshold <= 1.0:

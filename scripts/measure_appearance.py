@@ -122,7 +122,7 @@ def photo_figures(folder: Path) -> None:
     same_a, other_a = np.array(same), np.array(other)
     print(f"{folder}: {len(looks)} faces, {len(same)} same-person and {len(other)} "
           "different-person pairs")
-    for gate in sorted({0.5, GATE, 0.7}):
+    for gate in sorted({0.4, 0.5, 0.6, 0.7, GATE}):
         print(f"  tracker_min_similarity {gate:g}: same-person pairs kept "
               f"{100 * np.mean(same_a >= gate):.1f} %, different-person pairs refused "
               f"{100 * np.mean(other_a < gate):.1f} %")

@@ -277,7 +277,7 @@ def look(angle_deg):
 
 
 def test_another_person_in_the_same_place_gets_a_new_id():
-    # similarity cos(90 deg) = 0 < 0.6: refused although the box has not moved
+    # similarity cos(90 deg) = 0 < 0.5: refused although the box has not moved
     tracker = FaceTracker()
     ids = [[t.id for t in tracker.update([box_at(100, 100)], [look(0)])] for _ in range(5)]
     ids += [[t.id for t in tracker.update([box_at(100, 100)], [look(90)])] for _ in range(5)]
