@@ -12,6 +12,12 @@ alternating which runs first, so both see the same load.  It prints
   earlier ones (the same person: the gate must stay below the lowest), and
 * the ids against the ground truth for both (benchlib.metrics.identity_summary).
 
+Then the same ids on the hard clip's plan rendered with seven people instead of the one
+portrait (scikit-image's astronaut and cameraman, five faces of its LFW subset; face k wears
+person k mod 7), and on a "handover" clip: a cut every second, each scene's one or two new
+people starting where the previous scene's faces ended (the case of issue 19's held-back
+clip).
+
 With ``--photos DIR`` (folders holding a manifest.json of [[relative path, label], ...] whose
 file names start with the subject's id, e.g. S052_001_... or 01F_AN_C...) it also prints, for
 a few thresholds, how many same-person and different-person photo pairs pass the gate.
@@ -22,6 +28,7 @@ a few thresholds, how many same-person and different-person photo pairs pass the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import time
@@ -98,8 +105,74 @@ def hard_clip_figures() -> None:
     for name, (boxes, ids) in reported.items():
         summary = identity_summary(truth, boxes, ids, cuts)
         print(f"  ids by {name:10s}: {summary['shared_ids']} shared by two people "
-              f"({summary['shared_across_cut']} across a cut), {summary['id_switches']} id "
+              f"({summary['shared_across_cut']} across a cut, {summary['handovers']} handovers), "
+              f"{summary['id_switches']} id "
               f"switches, {summary['track_ids']} ids for {summary['people']} people")
+
+
+def people_heads(detector) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seven heads for hard_clip.render: the astronaut's own, the cameraman's, 5 LFW faces."""
+    from skimage import data
+
+    heads = [hard_clip._head_patch(hard_clip._Photos())]
+    lfw = data.lfw_subset()                 # the first 100 are faces, 25x25 grey
+    photos = [data.camera()] + [cv2.resize((255 * lfw[i]).astype(np.uint8), (200, 200),
+                                           interpolation=cv2.INTER_CUBIC)
+                                for i in (0, 10, 40, 60, 80)]
+    for photo in photos:
+        bgr = cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR)
+        pad = max(bgr.shape[:2])            # room around a tight face crop
+        padded = cv2.copyMakeBorder(bgr, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        middle = np.array(padded.shape[1::-1]) / 2
+        face = min(detector.detect(padded), key=lambda d: float(np.hypot(
+            d.x + d.w / 2 - middle[0], d.y + d.h / 2 - middle[1])))
+        heads.append(hard_clip.head_from_photo(bgr, (face.x - pad, face.y - pad, face.w,
+                                                     face.h)))
+    return heads
+
+
+def handover_plan(scenes, seed: int = 1):
+    """The scenes' backgrounds, one second each, with one or two faces drifting slowly from
+    where the previous scene's faces ended (new people: new ids in the ground truth)."""
+    rng = np.random.default_rng(seed)
+    places = [(200.0, 200.0, 110.0), (450.0, 230.0, 90.0)]
+    out, frame, next_id = [], 0, 1
+    for k, base in enumerate(scenes):
+        faces = []
+        for j, (cx, cy, side) in enumerate(places[:1 + k % 2]):
+            vx, vy = (float(v) for v in rng.uniform(-25, 25, 2))
+            faces.append(hard_clip.FacePlan(next_id, 0.0, cx, cy, vx, vy, side, 0.0,
+                                            bool(rng.random() < 0.5),
+                                            float(rng.uniform(0.8, 1.2)),
+                                            float(rng.uniform(-10, 10)), 0.0))
+            next_id += 1
+            places[j] = (cx + vx, cy + vy, side)
+        out.append(dataclasses.replace(base, first_frame=frame, num_frames=hard_clip.FPS,
+                                       faces=tuple(faces), defocus=0.0))
+        frame += hard_clip.FPS
+    return out
+
+
+def people_figures() -> None:
+    searches = {"appearance": {}, "position": {"tracker_min_similarity": -1.0}}
+    heads = people_heads(make_face_search({}).detector)
+    base = hard_clip.plan()
+    for what, scenes in (("hard clip with 7 people", base),
+                         ("handover clip, 7 people", handover_plan(base))):
+        truth = hard_clip.truth(scenes)
+        frames = list(hard_clip.render(scenes, heads))
+        print(f"{what}: {len(frames)} frames")
+        for name, values in searches.items():
+            search = make_face_search(values)
+            boxes, ids = [], []
+            for i, bgr in enumerate(frames):
+                out = search.process(bgr, i / hard_clip.FPS)
+                boxes.append([d.box for d in out.detections])
+                ids.append([t.id for t in out.tracks])
+            s = identity_summary(truth, boxes, ids, [sc.first_frame for sc in scenes])
+            print(f"  ids by {name:10s}: {s['shared_ids']} shared by two people "
+                  f"({s['handovers']} handovers), {s['id_switches']} id switches, "
+                  f"{s['track_ids']} ids for {s['people']} people")
 
 
 def photo_figures(folder: Path) -> None:
@@ -134,6 +207,7 @@ def main() -> None:
                         help="folders of portraits with a manifest.json (see above)")
     args = parser.parse_args()
     hard_clip_figures()
+    people_figures()
     for folder in args.photos:
         photo_figures(folder)
 

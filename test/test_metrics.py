@@ -301,6 +301,7 @@ def test_identity_summary_counts_shared_ids_and_switches():
     s = identity_summary(truth, boxes, ids, scene_first_frames=[0, 4])
     assert s["people"] == 3 and s["track_ids"] == 3
     assert s["shared_ids"] == 1 and s["shared_across_cut"] == 1 and s["shared"] == {"5": [1, 3]}
+    assert s["handovers"] == 1
     assert s["id_switches"] == 1
     # a new id after the cut: nothing shared; untracked faces (id 0) and partial ones ignored
     ids[4:] = [[9], [9]]
@@ -308,4 +309,4 @@ def test_identity_summary_counts_shared_ids_and_switches():
     boxes[0] = boxes[0] + [(600.0, 10.0, 80.0, 80.0)]
     ids[0] = ids[0] + [5]
     s = identity_summary(truth, boxes, ids, scene_first_frames=[0, 4])
-    assert s["shared_ids"] == 0 and s["shared"] == {} and s["track_ids"] == 4
+    assert s["shared_ids"] == s["handovers"] == 0 and s["shared"] == {} and s["track_ids"] == 4

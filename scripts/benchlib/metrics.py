@@ -210,7 +210,8 @@ def identity_summary(truth_frames, reported_frames: Sequence[Sequence[Sequence[f
 
     * ``shared_ids``: track ids matched to two or more true faces (one id handed from one
       person to another), ``shared_across_cut`` those whose people are in different scenes
-      (``scene_first_frames``: the first frame of each scene);
+      (``scene_first_frames``: the first frame of each scene), ``handovers``: how many people
+      got an id that another person had before (an id shared by n people: n - 1);
     * ``id_switches``: per true face, how often the id it is matched to changes from one
       matched frame to the next, summed (one person split over several ids).
     """
@@ -240,5 +241,6 @@ def identity_summary(truth_frames, reported_frames: Sequence[Sequence[Sequence[f
               if len({scene_of_person[p] for p in people}) > 1]
     return {"track_ids": len(people_by_id), "people": len(last_id),
             "shared_ids": len(shared), "shared_across_cut": len(across),
+            "handovers": sum(len(people) - 1 for people in shared.values()),
             "id_switches": switches,
             "shared": {str(tid): sorted(people) for tid, people in sorted(shared.items())}}

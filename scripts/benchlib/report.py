@@ -238,7 +238,7 @@ def recall_rows(report: dict[str, Any]) -> list[list[object]]:
 
 
 IDENTITY_HEADER = ["hard clip, search schedule", "people", "track ids", "ids shared by 2+ people",
-                   "of them across a cut", "id switches of one person"]
+                   "of them across a cut", "handovers", "id switches of one person"]
 
 
 def identity_rows(report: dict[str, Any]) -> list[list[object]]:
@@ -247,7 +247,7 @@ def identity_rows(report: dict[str, Any]) -> list[list[object]]:
         r = (report.get("identities") or {}).get(key)
         if r:
             rows.append([what, r["people"], r["track_ids"], r["shared_ids"],
-                         r["shared_across_cut"], r["id_switches"]])
+                         r["shared_across_cut"], r["handovers"], r["id_switches"]])
     return rows
 
 
