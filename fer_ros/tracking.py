@@ -41,7 +41,8 @@ _APPEARANCE_BLEND = 0.2
 # Cost of (1 - similarity) in the assignment, next to (1 - IoU) + centre distance.
 _APPEARANCE_COST = 0.5
 # Cost of a track/detection pair that fails the association gate; larger than any allowed cost
-# (at most 1 + max_center_distance), so the assignment maximises the number of allowed pairs.
+# (at most 1 + max_center_distance + _APPEARANCE_COST * 2), so the assignment maximises the
+# number of allowed pairs.
 _GATED_OUT_COST = 1e6
 
 
