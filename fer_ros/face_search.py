@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_ros.appearance import describe_faces
 from fer_ros.boxes import is_duplicate, xywh_to_xyxy
 from fer_ros.face_detection import DETECTOR_NAMES, Detection, FaceDetectorError, make_detector
 from fer_ros.parameters import ParamSpec, check_values, defaults
@@ -86,6 +87,10 @@ SEARCH_PARAMS = (
               read_only=True, min=1, max=1000),
     ParamSpec("tracker_max_misses", 5, "Tracker: processed frames without a match before a "
               "track is dropped.", read_only=True, min=1, max=10000),
+    ParamSpec("tracker_min_similarity", 0.5, "Tracker: a face whose appearance "
+              "(fer_ros.appearance) has a cosine similarity below this to a track's may not "
+              "join it: another person in a face's place gets a new id. -1 = position only.",
+              read_only=True, min=-1.0, max=1.0),
 )
 
 _NAMES = frozenset(spec.name for spec in SEARCH_PARAMS)
@@ -135,7 +140,8 @@ def make_face_search(values: Mapping[str, Any]) -> FaceSearch:
     v = _complete(values)
     tracker = FaceTracker(iou_threshold=v["tracker_iou_threshold"],
                           max_center_distance=v["tracker_max_center_distance"],
-                          min_hits=v["tracker_min_hits"], max_misses=v["tracker_max_misses"])
+                          min_hits=v["tracker_min_hits"], max_misses=v["tracker_max_misses"],
+                          min_similarity=v["tracker_min_similarity"])
     return FaceSearch(make_face_detector(v), tracker, v["search_interval_ms"] / 1000.0,
                       report_tracks=v["tracking"])
 
@@ -200,7 +206,8 @@ class FaceSearch:
             self._last_search_s = t_s
             self.searches += 1
         detections = [d for d, _ in followed]
-        tracks = self.tracker.update([d.box for d in detections])
+        appearances = describe_faces(bgr, detections) if self.tracker.uses_appearance else None
+        tracks = self.tracker.update([d.box for d in detections], appearances)
         looks = {}
         for track, (_, strong) in zip(tracks, followed):
             last = self._strong_looks.get(track.id, (-math.inf, 0))

@@ -77,3 +77,13 @@ def test_verdicts_use_the_hard_clip_loop_at_the_clip_rate():
               "one_to_three_faces": {"frames_per_s": 100.0}}]
     [v] = rp.verdicts({"runs": [], "bare_loops": loops})
     assert not v["ok"] and "100.0" in v["measured"]
+
+
+def test_no_id_shared_by_two_people_is_the_identity_target():
+    clean = {"shared_ids": 0, "shared_across_cut": 0, "id_switches": 3, "track_ids": 39,
+             "people": 39}
+    [v] = rp.identity_verdicts({"default": clean, "every_frame": clean})
+    assert v["ok"] and "3 id switches" in v["measured"]
+    [v] = rp.identity_verdicts({"default": {**clean, "shared_ids": 1, "shared_across_cut": 1}})
+    assert not v["ok"] and "1 shared (1 across a cut)" in v["measured"]
+    assert rp.identity_verdicts(None) == []

@@ -11,9 +11,11 @@ import time
 
 import pytest
 from benchlib.environment import machine_info
+from benchlib.hard_clip import TrueFace
 from benchlib.metrics import (
     LatencyRecorder,
     StageTimes,
+    identity_summary,
     latency_summary,
     p95_drift,
     rss_growth,
@@ -286,3 +288,25 @@ def test_format_table_aligns_columns():
     assert lines[2].split() == ["processes", "61.2", "3"]
     assert lines[3].split() == ["pipeline", "-", "12"]
     assert len({len(line) for line in lines}) == 1
+
+
+# ------------------------------------------------------------------------------ identities
+def test_identity_summary_counts_shared_ids_and_switches():
+    a, b = (100.0, 100.0, 80.0, 80.0), (400.0, 100.0, 80.0, 80.0)
+    # scene 1 (frames 0-3): person 1 at a, person 2 at b; scene 2 (frames 4-5): person 3 at a
+    truth = [[TrueFace(1, a, 1.0), TrueFace(2, b, 1.0)]] * 4 + [[TrueFace(3, a, 1.0)]] * 2
+    boxes = [[a, b]] * 4 + [[a]] * 2
+    # person 2's id changes once (7 -> 8); id 5 goes on to person 3 after the cut
+    ids = [[5, 7], [5, 7], [5, 8], [5, 8], [5], [5]]
+    s = identity_summary(truth, boxes, ids, scene_first_frames=[0, 4])
+    assert s["people"] == 3 and s["track_ids"] == 3
+    assert s["shared_ids"] == 1 and s["shared_across_cut"] == 1 and s["shared"] == {"5": [1, 3]}
+    assert s["handovers"] == 1
+    assert s["id_switches"] == 1
+    # a new id after the cut: nothing shared; untracked faces (id 0) and partial ones ignored
+    ids[4:] = [[9], [9]]
+    truth[0] = truth[0] + [TrueFace(4, (600.0, 10.0, 80.0, 80.0), 0.5)]
+    boxes[0] = boxes[0] + [(600.0, 10.0, 80.0, 80.0)]
+    ids[0] = ids[0] + [5]
+    s = identity_summary(truth, boxes, ids, scene_first_frames=[0, 4])
+    assert s["shared_ids"] == s["handovers"] == 0 and s["shared"] == {} and s["track_ids"] == 4

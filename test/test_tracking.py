@@ -218,6 +218,9 @@ def test_close_faces_get_the_globally_best_assignment():
         {"min_hits": True},
         {"max_misses": 0},
         {"max_misses": -3},
+        {"min_similarity": 1.5},
+        {"min_similarity": -1.01},
+        {"min_similarity": math.nan},
     ],
 )
 def test_invalid_constructor_arguments_raise(kwargs):
@@ -264,3 +267,59 @@ def test_min_cost_assignment_is_optimal(shape):
 def test_min_cost_assignment_rejects_non_finite_costs():
     with pytest.raises(ValueError):
         min_cost_assignment(np.array([[0.0, math.inf]]))
+
+
+# ------------------------------------------------------------------------------ appearance
+def look(angle_deg):
+    """A unit descriptor on a circle: cos(angle) is the similarity of two of them."""
+    a = math.radians(angle_deg)
+    return np.array([math.cos(a), math.sin(a), 0.0])
+
+
+def test_another_person_in_the_same_place_gets_a_new_id():
+    # similarity cos(90 deg) = 0 < 0.5: refused although the box has not moved
+    tracker = FaceTracker()
+    ids = [[t.id for t in tracker.update([box_at(100, 100)], [look(0)])] for _ in range(5)]
+    ids += [[t.id for t in tracker.update([box_at(100, 100)], [look(90)])] for _ in range(5)]
+    assert ids == [[1]] * 5 + [[2]] * 5
+
+
+def test_without_appearance_the_place_decides():
+    for tracker, appearances in ((FaceTracker(min_similarity=-1.0), (look(0), look(90))),
+                                 (FaceTracker(), (None, look(90))),
+                                 (FaceTracker(), (look(0), None))):
+        first = tracker.update([box_at(100, 100)], [appearances[0]])
+        second = tracker.update([box_at(100, 100)], [appearances[1]])
+        assert first[0].id == second[0].id == 1
+
+
+def test_slow_change_of_appearance_keeps_the_id():
+    # 3 degrees per frame: 120 degrees in all (cos = -0.5), but the running average follows
+    tracker = FaceTracker()
+    ids = {t.id for k in range(40) for t in tracker.update([box_at(100 + k, 100)], [look(3 * k)])}
+    assert ids == {1}
+
+
+def test_one_odd_frame_does_not_end_the_track():
+    # a single frame refused (e.g. a hand over the face) is a miss, not the end of the track
+    tracker = FaceTracker()
+    for _ in range(5):
+        tracker.update([box_at(100, 100)], [look(0)])
+    assert tracker.update([box_at(100, 100)], [look(90)])[0].id == 2
+    assert tracker.update([box_at(100, 100)], [look(5)])[0].id == 1
+
+
+def test_appearance_picks_the_right_track_for_two_close_faces():
+    # two faces side by side swap places in one frame; by position the swap is ambiguous
+    tracker = FaceTracker(max_center_distance=1.5)
+    for _ in range(3):
+        tracker.update([box_at(100, 100), box_at(180, 100)], [look(0), look(90)])
+    swapped = tracker.update([box_at(105, 100), box_at(175, 100)], [look(90), look(0)])
+    assert [t.id for t in swapped] == [2, 1]
+
+
+@pytest.mark.parametrize("appearances", [[look(0)], [look(0), [1.0, 0.0]],
+                                         [look(0), [math.nan, 0.0, 0.0]]])
+def test_invalid_appearances_raise(appearances):
+    with pytest.raises(ValueError):
+        FaceTracker().update([box_at(0, 0), box_at(300, 0)], appearances)

@@ -24,10 +24,12 @@ WARMUP_FRAMES = 5       # first calls (interpreter allocation, caches) are not t
 
 @dataclass
 class BareLoop:
-    """Per processed frame: wall time, the reported boxes, whether it searched."""
+    """Per processed frame: wall time, the reported boxes and their track ids, whether it
+    searched."""
 
     frame_times_s: list[float] = field(default_factory=list)
     boxes: list[list[tuple[int, int, int, int]]] = field(default_factory=list)
+    ids: list[list[int]] = field(default_factory=list)
     searched: list[bool] = field(default_factory=list)
     cpu_s: float = 0.0
 
@@ -82,6 +84,8 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
                 out.cpu_s += time.process_time() - cpu0
             out.frame_times_s.append(dt)
             out.boxes.append([d.box for d in found.detections])
+            out.ids.append([t.id for t in found.tracks] if found.tracks is not None
+                           else [0] * len(found.detections))
             out.searched.append(bool(found.searched))
             i += 1
     finally:

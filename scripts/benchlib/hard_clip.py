@@ -230,10 +230,33 @@ def _head_patch(photos: _Photos) -> tuple[np.ndarray, np.ndarray]:
     """The portrait's head (bgr8) and a soft elliptical alpha (float32, 0..1)."""
     x0, y0, x1, y1 = _HEAD
     head = photos["astronaut"][y0:y1, x0:x1].astype(np.float32)
-    h, w = head.shape[:2]
+    return head, _soft_alpha(*head.shape[:2])
+
+
+def _soft_alpha(h: int, w: int) -> np.ndarray:
+    """A soft elliptical alpha (float32, 0..1): 1 over the face, 0 at the rim."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
-    return head, np.clip((0.85 - r2) / 0.3, 0.0, 1.0)   # 1 over the face, 0 at the rim
+    return np.clip((0.85 - r2) / 0.3, 0.0, 1.0)
+
+
+def head_from_photo(photo: np.ndarray, face: tuple[float, float, float, float]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """A head like :func:`_head_patch`'s from any bgr8 ``photo`` whose face box is ``face``
+    (x, y, w, h): scaled and cut so that the box lands at ``_FACE_IN_HEAD`` (the photo's
+    border repeated where it is too small)."""
+    import cv2
+
+    x0, y0, x1, y1 = _HEAD
+    fx, fy, fs = _FACE_IN_HEAD
+    k = fs / face[2]
+    pad = int(max(photo.shape[:2]))
+    padded = cv2.copyMakeBorder(photo, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    big = cv2.resize(padded, None, fx=k, fy=k,
+                     interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+    left, top = int(round((face[0] + pad) * k - fx)), int(round((face[1] + pad) * k - fy))
+    head = big[top:top + y1 - y0, left:left + x1 - x0].astype(np.float32)
+    return head, _soft_alpha(*head.shape[:2])
 
 
 def _background(sc: ScenePlan, photos: _Photos) -> np.ndarray:
@@ -274,13 +297,15 @@ def _paste(frame: np.ndarray, img: np.ndarray, alpha: np.ndarray, x: int, y: int
     frame[y0:y1, x0:x1] = region.astype(np.uint8)
 
 
-def render(scenes: list[ScenePlan]):
-    """Yield the clip's bgr8 frames."""
+def render(scenes: list[ScenePlan], heads=None):
+    """Yield the clip's bgr8 frames.  ``heads``: other people, (bgr float32 head, alpha) each
+    with its face box at ``_FACE_IN_HEAD`` (see :func:`head_from_photo`); face ``k`` wears
+    ``heads[k % len(heads)]`` (default: the astronaut's alone)."""
     import cv2
 
     W, H = FRAME_SIZE
     photos = _Photos()
-    head, head_alpha = _head_patch(photos)
+    heads = heads or [_head_patch(photos)]
     fx, fy, fs = _FACE_IN_HEAD
     for sc in scenes:
         bg = _background(sc, photos)
@@ -288,6 +313,7 @@ def render(scenes: list[ScenePlan]):
         noise_rng = np.random.default_rng([SEED, sc.first_frame])
         looks = {}
         for f in sc.faces:
+            head, head_alpha = heads[f.id % len(heads)]
             img = np.clip((head[:, ::-1] if f.mirrored else head) * f.gain + f.bias, 0, 255)
             alpha = np.ascontiguousarray(head_alpha[:, ::-1] if f.mirrored else head_alpha)
             if f.angle:
@@ -355,6 +381,11 @@ def ensure(out_dir: Path) -> tuple[Path, Path]:
     tmp.write_text(json.dumps(doc, separators=(",", ":")))
     tmp.replace(sidecar)
     return path, sidecar
+
+
+def scene_cuts(sidecar: Path) -> list[int]:
+    """The first frame of each scene, from a sidecar written by :func:`ensure`."""
+    return [int(i) for i in json.loads(Path(sidecar).read_text())["scene_first_frames"]]
 
 
 def load_truth(sidecar: Path) -> tuple[float, list[list[TrueFace]]]:

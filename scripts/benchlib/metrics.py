@@ -6,6 +6,7 @@
   stamp) -> per-stage latencies (camera->faces, faces->emotions, emotions->annotated) and the
   frames that never produced a result.
 * :func:`rss_growth` / :func:`p95_drift`: the soak criteria.
+* :func:`identity_summary`: track ids shared by two people, id switches of one person.
 
 Times are seconds (``time.time()`` / ``time.monotonic()`` floats) unless a name says ``_ns`` or
 ``_ms``.  Latency summaries are reported in milliseconds.
@@ -194,3 +195,52 @@ def p95_drift(window_p95s: Sequence[float], slack: float = 0.0) -> dict[str, flo
     return {"reference": ref, "late": late, "drift": late / ref - 1.0,
             "drift_vs_slack": late / (ref + slack) - 1.0,
             "spread": max(abs(v / ref - 1.0) for v in vals), "windows": len(vals)}
+
+
+# ------------------------------------------------------------------------------ identities
+def identity_summary(truth_frames, reported_frames: Sequence[Sequence[Sequence[float]]],
+                     reported_ids: Sequence[Sequence[int]],
+                     scene_first_frames: Sequence[int] = ()) -> dict[str, object]:
+    """Do the reported track ids stay with their person?  Against a clip's ground truth.
+
+    ``truth_frames[i]``: the true faces of frame i (``id`` unique to one person's appearance,
+    ``box``, ``visible``); ``reported_frames[i]`` / ``reported_ids[i]``: the boxes reported
+    for frame i and their track ids (0 = untracked, ignored).  A true face fully in view is
+    matched to a reported box as recall counts it found (:func:`benchlib.recall.finds`).
+
+    * ``shared_ids``: track ids matched to two or more true faces (one id handed from one
+      person to another), ``shared_across_cut`` those whose people are in different scenes
+      (``scene_first_frames``: the first frame of each scene), ``handovers``: how many people
+      got an id that another person had before (an id shared by n people: n - 1);
+    * ``id_switches``: per true face, how often the id it is matched to changes from one
+      matched frame to the next, summed (one person split over several ids).
+    """
+    from benchlib.recall import COUNTED_VISIBLE, finds
+
+    cuts = sorted(scene_first_frames)
+    people_by_id: dict[int, set[int]] = {}
+    scene_of_person: dict[int, int] = {}
+    last_id: dict[int, int] = {}
+    switches = 0
+    for i, (truths, boxes, ids) in enumerate(zip(truth_frames, reported_frames, reported_ids)):
+        free = [(box, tid) for box, tid in zip(boxes, ids) if tid]
+        for face in truths:
+            if face.visible < COUNTED_VISIBLE:
+                continue
+            hit = next((k for k, (box, _) in enumerate(free) if finds(box, face.box)), None)
+            if hit is None:
+                continue
+            tid = free.pop(hit)[1]
+            people_by_id.setdefault(tid, set()).add(face.id)
+            scene_of_person.setdefault(face.id, sum(1 for c in cuts if c <= i))
+            if face.id in last_id and last_id[face.id] != tid:
+                switches += 1
+            last_id[face.id] = tid
+    shared = {tid: people for tid, people in people_by_id.items() if len(people) > 1}
+    across = [tid for tid, people in shared.items()
+              if len({scene_of_person[p] for p in people}) > 1]
+    return {"track_ids": len(people_by_id), "people": len(last_id),
+            "shared_ids": len(shared), "shared_across_cut": len(across),
+            "handovers": sum(len(people) - 1 for people in shared.values()),
+            "id_switches": switches,
+            "shared": {str(tid): sorted(people) for tid, people in sorted(shared.items())}}

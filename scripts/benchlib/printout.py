@@ -32,6 +32,10 @@ def print_report(report: dict[str, Any]) -> None:
         print("\nface recall and new-face latency on the hard clip (bare loop, every frame in "
               "order at the clip's rate):")
         print(rp.format_table(rp.recall_rows(report), rp.RECALL_HEADER))
+    if report.get("identities"):
+        print("\ntrack ids against the hard clip's people (bare loop; a person = one "
+              "appearance of a face in the ground truth):")
+        print(rp.format_table(rp.identity_rows(report), rp.IDENTITY_HEADER))
     if report.get("bare_loops"):
         print("\nbare loops (face search + emotion CNN, no ROS; stamps = frame index / rate):")
         print(rp.format_table(rp.bare_rows(report), rp.BARE_HEADER))

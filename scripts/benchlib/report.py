@@ -99,12 +99,25 @@ def recall_verdicts(recall: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
+def identity_verdicts(identities: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """No track id ever shared by two people (default schedule); id switches are listed."""
+    if not identities or "default" not in identities:
+        return []
+    d = identities["default"]
+    return [{"what": "on the hard clip no track id is shared by two people",
+             "measured": f"{d['shared_ids']} shared ({d['shared_across_cut']} across a cut), "
+                         f"{d['id_switches']} id switches of one person, {d['track_ids']} ids "
+                         f"for {d['people']} people",
+             "ok": d["shared_ids"] == 0}]
+
+
 def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
     hard = next((b for b in report.get("bare_loops", [])
                  if b["clip"] == "hard" and b["schedule"] == "default"
                  and b["stamp_rate"] == b["clip_fps"]), None)
     return (graph_verdicts(report.get("runs", [])) + bare_verdict(hard)
-            + recall_verdicts(report.get("recall")))
+            + recall_verdicts(report.get("recall"))
+            + identity_verdicts(report.get("identities")))
 
 
 # ------------------------------------------------------------------------------ tables
@@ -224,6 +237,20 @@ def recall_rows(report: dict[str, Any]) -> list[list[object]]:
     return rows
 
 
+IDENTITY_HEADER = ["hard clip, search schedule", "people", "track ids", "ids shared by 2+ people",
+                   "of them across a cut", "handovers", "id switches of one person"]
+
+
+def identity_rows(report: dict[str, Any]) -> list[list[object]]:
+    rows = []
+    for key, what in (("default", "default"), ("every_frame", "every frame (0 ms)")):
+        r = (report.get("identities") or {}).get(key)
+        if r:
+            rows.append([what, r["people"], r["track_ids"], r["shared_ids"],
+                         r["shared_across_cut"], r["handovers"], r["id_switches"]])
+    return rows
+
+
 def headline(report: dict[str, Any]) -> list[str]:
     m = report["machine"]
     return [f"fer_ros {report['commit']}, {report['date_utc']}",
@@ -250,6 +277,8 @@ def markdown(report: dict[str, Any]) -> str:
         parts.append("\n".join(f"- {line}" for line in notes))
     if report.get("recall"):
         parts.append(markdown_table(recall_rows(report), RECALL_HEADER))
+    if report.get("identities"):
+        parts.append(markdown_table(identity_rows(report), IDENTITY_HEADER))
     if report.get("bare_loops"):
         parts.append(markdown_table(bare_rows(report), BARE_HEADER))
     if report.get("verdicts"):

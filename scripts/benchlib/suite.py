@@ -13,6 +13,7 @@ from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib import report as rp
 from benchlib.environment import OUT_DIR, REPO, REPORT_COMMIT, load_average, log, machine_info
 from benchlib.graph import MAX_RATE, MODES, RunSpec, run_graph
+from benchlib.metrics import identity_summary
 from training.provenance import git_commit
 
 EVERY_FRAME = {"search_interval_ms": 0.0}     # the recall reference: search on every frame
@@ -64,7 +65,8 @@ def _interval_text(values: dict[str, Any]) -> str:
     return "search_interval_ms ?" if interval is None else f"search_interval_ms {interval:g}"
 
 
-def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None) -> dict[str, Any]:
+def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None, cuts=()
+          ) -> dict[str, Any]:
     log(f"bare loop: {clip.label}, stamps at {rate:g} fps, {schedule} schedule ...")
     loop = bareloop.run(clip.path, values, classifier, rate,
                         max_seconds=None if full else opts.seconds)
@@ -77,6 +79,7 @@ def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None) -> d
                                                   if 1 <= n <= 3])
         if full:
             out["recall"] = recall.evaluate(truth, loop.boxes, clip.fps)
+            out["identities"] = identity_summary(truth, loop.boxes, loop.ids, cuts)
     s = out["summary"]
     log(f"  {s['frames_per_s']:.1f} frames/s, p95 {s['p95_ms']:.1f} ms per frame, "
         f"{s['faces_per_frame']:.2f} faces/frame")
@@ -115,22 +118,26 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
     failures, k = 0, 0
     for clip in clips:
         truth = hard_clip.load_truth(clip.truth)[1] if clip.truth else None
+        cuts = hard_clip.scene_cuts(clip.truth) if clip.truth else ()
         bare: dict[float, dict[str, Any]] = {}
         rates = sorted({rate or clip.fps for _, rate in opts.graphs} |
                        ({clip.fps} if truth else set()))
         for rate in rates:
             full = truth is not None and rate == clip.fps
-            bare[rate] = _bare(clip, det_values, classifier, rate, "default", full, opts, truth)
+            bare[rate] = _bare(clip, det_values, classifier, rate, "default", full, opts, truth,
+                               cuts)
             report["bare_loops"].append(bare[rate])
         if truth is not None:
             ref = _bare(clip, {**det_values, **EVERY_FRAME}, classifier, clip.fps,
-                        "every frame", True, opts, truth)
+                        "every frame", True, opts, truth, cuts)
             report["bare_loops"].append(ref)
             report["recall"] = {
                 "default": {**bare[clip.fps]["recall"],
                             "search_interval": _interval_text(det_values)},
                 "every_frame": {**ref["recall"],
                                 "search_interval": _interval_text(EVERY_FRAME)}}
+            report["identities"] = {"default": bare[clip.fps]["identities"],
+                                    "every_frame": ref["identities"]}
         if not opts.graph:
             continue
         for mode, rate in opts.graphs:
