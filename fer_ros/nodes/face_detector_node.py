@@ -54,7 +54,8 @@ BOX_CROPS_PARAM = ParamSpec(
 
 PARAMS = (SEARCH_PARAMS + (IMAGE_TRANSPORT_PARAM, max_image_pixels_spec("image_raw frames"),
                            BOX_CROPS_PARAM)
-          + subscription_specs(sensor_input=True, default_depth=1) + lifecycle_specs() + diagnostics_specs())
+          + subscription_specs(sensor_input=True, default_depth=1) + lifecycle_specs()
+          + diagnostics_specs())
 
 
 def check_params(values: dict[str, Any]) -> list[str]:
