@@ -1,6 +1,6 @@
 """Follow on the frame, search beside it: the face_detector's per-frame work.  ROS-free.
 
-Two jobs per stream:
+Per stream:
 
 * **The follow-up**, on every frame, on the caller's thread: every face of the previous frame
   is followed by a close-up look around the tracker's constant-velocity prediction of its
@@ -8,46 +8,49 @@ Two jobs per stream:
   cheap one (the "short_range" model at 128x128, ~0.8 ms, its box mapped onto full_range's
   convention) except that the search's own verification model (full_range at 192x192,
   ~2.6 ms, the one that tells faces from face-like textures) looks again at a face on the
-  frame it joins (``CONFIRMING_LOOKS``: the search's verification and this one; one
-  verification lets an occasional false alarm through, two in a row rarely), and at the
-  followed face whose last such look is oldest once that is ``REVERIFY_INTERVAL_S`` (300 ms,
-  stamp time) old, one face per frame at most.  A frame without faces costs nothing.
+  frame after the search found it (``CONFIRMING_LOOKS``: the search's verification and this
+  one; one verification lets an occasional false alarm through, two in a row rarely), and at
+  the followed face whose last such look is oldest once that is ``REVERIFY_INTERVAL_S``
+  (300 ms, stamp time) old, one face per frame at most.  A frame without faces costs nothing.
 * **The full search** (``detector.detect``: BlazeFace's proposal pass plus a 192x192
   verification per proposal that is not a followed face) on a worker thread
   (:mod:`fer_ros.search_worker`) with a detector of its own: LiteRT interpreters are never
-  shared between threads, and LiteRT and OpenCV release the GIL while they compute.  At
-  most one search is in flight and the worker holds one frame (a copy).  A frame's result
-  never waits for it: the faces a search finds join on the first frame processed after it
-  finished, each looked at by the verification model around its box on that newest frame,
-  so it joins where it is now (or not at all: it is then found by the next search).
+  shared between threads, and LiteRT and OpenCV release the GIL while they compute.  At most
+  one search is in flight and the worker holds one frame (a copy).  A frame's result does not
+  wait for it: the faces a search finds join on the first frame processed after it finished,
+  each looked at by the verification model around its box on that newest frame, so it joins
+  where it is now (or not at all: the next search finds it).
+* **The first frame of the stream and of each scene** (a cut, :mod:`fer_ros.scene_change`)
+  get the whole search on the caller's thread before they are answered: nothing is left to
+  follow there, and searching them beside reports a scene's faces one frame late (3 points
+  of recall on the bench's hard clip, a cut every second).  A cut also ends every track
+  (whoever is seen after it is someone new to the tracker) and discards the search in flight.
 
-When a search starts (:func:`search_wait_s`, pure; wall time, as the budget is CPU time):
+When a search starts beside (:func:`search_wait_s`, pure; wall time, as the budget is CPU
+time), on the first frame the worker is free and it is due:
 
-* on the first frame, and whenever the worker is free and due:
 * routinely ``cost / max_search_share`` after the previous search started (``cost``: that
-  search's CPU time), so the worker uses at most ``max_search_share`` of one core;
-* sooner, at twice that share, after a loss (the close-up no longer confirms a followed
-  face, or two followed faces end on one face) or a scene cut;
+  search's CPU time), so searching uses at most ``max_search_share`` of one core;
+* sooner, at twice that share, after a loss: the close-up no longer confirms a followed face,
+  or two followed faces end on one face (the better one is kept);
 * later, every ``search_interval_ms``, while the scene is still: no frame since the previous
   search started differed from the one before it (:mod:`fer_ros.scene_change`).
 
-A scene cut (:mod:`fer_ros.scene_change`) ends every track (whoever is seen after a cut is
-someone new to the tracker) and discards the search in flight (it looked at the old scene).
-
-**Guarantee traded for it.**  A face that comes into view is reported on the first frame
-processed after the first search that starts on a frame showing it has finished: at most
-``cost / max_search_share`` + one search's duration + one frame interval after the first
-frame that shows it (e.g. 20 ms / 0.3 + 25 ms + 33 ms = 125 ms for a 20 ms search on a 30 fps
-camera), where the every-frame search reports it on that frame itself.  A change too faint
-for the frame difference (under ``scene_change.STILL_LEVELS`` grey levels per cell) waits for
-at most ``search_interval_ms`` instead of ``cost / max_search_share``.  A scene's faces come
-one search after its cut.  The track is confirmed ``tracker_min_hits - 1`` frames later, as
-before.  ``make bench`` measures the new-face latency against the every-frame search.
+**Guarantee traded for it.**  A face that comes into view (and so changes the frame) is
+reported at most ``cost / max_search_share`` + one search's duration + two frame intervals
+after the first frame that shows it (a search starts on a frame and its faces join on a
+frame): e.g. 20 ms / 0.5 + 25 ms + 67 ms = 132 ms for a 20 ms search on a 30 fps camera,
+where searching every frame reports it on that frame, unless it is a scene's first frame
+(reported on it here too).  A change too faint for the frame difference (under
+``scene_change.STILL_LEVELS`` grey levels per 20x20 px cell) waits up to
+``search_interval_ms`` instead.  A track is confirmed ``tracker_min_hits - 1`` frames after
+it is reported, as before.  ``make bench`` measures the new-face latency against the
+every-frame search.
 
 ``search_interval_ms: 0`` is the recall reference: the whole search on the caller's thread,
-on every frame, and no close-up follow-up; Haar (no close-up model) always works so.  Close-ups
-run one by one: batching them into one interpreter call was measured no faster with one
-interpreter thread (LiteRT's XNNPACK runs a batch as that many passes).
+on every frame, and no close-up follow-up; Haar (no close-up model) always works so.
+Close-ups run one by one: batching them into one interpreter call was measured no faster with
+one interpreter thread (LiteRT's XNNPACK runs a batch as that many passes).
 
 The tracker always runs (its predictions place the close-ups); ``tracking: false`` only
 hides its ids.  One object serves one stream; ``process`` is called from one thread at a
@@ -89,8 +92,9 @@ SEARCH_PARAMS = (
               min=1, max=100),
     ParamSpec("max_search_share", 0.5, "BlazeFace: the full-frame search runs beside the "
               "per-frame close-ups on a worker thread, using at most this share of one CPU "
-              "core (twice it after a lost face or a scene cut); a new face is reported "
-              "within search time / share + search time + one frame.", min=0.01, max=1.0),
+              "core (twice it after a lost face); a new face is reported within search time "
+              "/ share + search time + two frame intervals. The first frame and a scene "
+              "cut's are searched before they are answered.", min=0.01, max=1.0),
     ParamSpec("search_interval_ms", 500.0, "BlazeFace: while the scene is still (no frame "
               "differs from the previous one), search only this often. 0 = search every frame "
               "before answering it, with no close-ups (the recall reference; haar always "
