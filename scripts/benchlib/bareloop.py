@@ -60,7 +60,7 @@ class BareLoop:
 def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
         max_seconds: float | None = None) -> BareLoop:
     """Process ``clip`` frame by frame from the start, paced at ``stamp_rate``, to its end
-    or for ``max_seconds`` (wall time, warm-up included)."""
+    or for ``max_seconds`` (wall time, warm-up included; one frame at least)."""
     import cv2
 
     from fer_ros.face_crop import face_crop
@@ -76,7 +76,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
     cpu_start = None
     try:
         i = 0
-        while max_seconds is None or time.perf_counter() - start < max_seconds:
+        while i == 0 or max_seconds is None or time.perf_counter() - start < max_seconds:
             ok, bgr = cap.read()
             if not ok:
                 break
