@@ -5,7 +5,8 @@ grey levels, area-averaged, so sensor noise averages out) and compares each new 
 it, cell by cell:
 
 * ``CUT``: nearly half the cells or more changed (``CUT_CELLS`` of them by more than
-  ``CUT_LEVELS``): a scene cut, a camera switch, a fast swing; what was followed is gone;
+  ``CUT_LEVELS``), or the frame size did: a scene cut, a camera switch, a fast swing; what
+  was followed is gone;
 * ``STILL``: no cell changed by more than ``STILL_LEVELS``: nothing moved, nothing new came in
   view;
 * ``MOTION``: anything between (a face moving, entering or appearing, a slow pan).
@@ -44,17 +45,21 @@ class SceneChange:
 
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
+        self._size: tuple[int, int] | None = None
 
     def reset(self) -> None:
         """Forget the previous frame: the next one is ``FIRST``."""
-        self._previous = None
+        self._previous = self._size = None
 
     def update(self, bgr: np.ndarray) -> Change:
-        """The change from the previous frame to ``bgr`` (uint8, HxW or HxWx3)."""
+        """The change from the previous frame to ``bgr`` (uint8, HxW, HxWx1 or HxWx3)."""
         thumb = _thumbnail(bgr)
         previous, self._previous = self._previous, thumb
-        if previous is None or previous.shape != thumb.shape:
+        size, self._size = self._size, bgr.shape[:2]
+        if previous is None:
             return Change.FIRST
+        if size != bgr.shape[:2]:
+            return Change.CUT
         diff = np.abs(thumb - previous)
         if np.mean(diff > CUT_LEVELS) > CUT_CELLS:
             return Change.CUT

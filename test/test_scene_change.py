@@ -56,6 +56,12 @@ def test_another_scene_is_a_cut(astronaut_bgr):
                                                     Change.CUT]
 
 
+def test_another_frame_size_is_a_cut():
+    grey = np.full((480, 640, 3), 100, np.uint8)
+    assert changes([grey, np.full((1080, 1920, 3), 100, np.uint8), grey]) == \
+        [Change.FIRST, Change.CUT, Change.CUT]
+
+
 def test_reset_mono_input_and_bad_input():
     scene = SceneChange()
     grey = np.full((480, 640), 100, np.uint8)
