@@ -268,7 +268,7 @@ class FaceSearch:
         # counters for benchmarks and tests
         self.frames = 0
         self.searches = 0           # searches started (every frame: run)
-        self.lost_searches = 0      # ... of them started early after a loss or a cut
+        self.lost_searches = 0      # ... of them started early after a loss
         self.closeups = 0           # faces followed by the close-up look
         self.joined = 0             # faces a search found that joined on a later frame
         self.cuts = 0               # scene cuts seen (each ended the tracks)
@@ -357,9 +357,9 @@ class FaceSearch:
         found = [(d, 1) for d in self.detector.detect(bgr)]
         self.searches += 1
         if self._worker is not None:
-            self._worker.take()     # a search of an earlier frame (discarded by the cut)
+            stale = self._worker.take()     # a search of an earlier frame: an older scene
             self._last_cost_s = time.thread_time() - cpu0
-            self.search_cpu_s += self._last_cost_s
+            self.search_cpu_s += self._last_cost_s + (stale.cpu_s if stale else 0.0)
             self._last_start, self._moved, self._urgent = self._clock(), False, False
         return found
 
@@ -394,10 +394,12 @@ class FaceSearch:
         """``followed`` plus the faces of a finished search that the verification look
         confirms on this frame, best first, at most ``max_faces``."""
         done = self._worker.take()
-        if done is None or done.job.generation != self._generation:
+        if done is None:
             return followed
         self.search_cpu_s += done.cpu_s
         self._last_cost_s = done.cpu_s
+        if done.job.generation != self._generation:
+            return followed     # it looked at an older scene or used a replaced detector
         if done.error is not None:
             raise done.error
         new = self._distinct(followed, [(d, 0) for d in done.value])[len(followed):]
