@@ -73,8 +73,7 @@ def _thumbnail(bgr: np.ndarray) -> np.ndarray:
     if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8 or bgr.size == 0 \
             or not (bgr.ndim == 2 or (bgr.ndim == 3 and bgr.shape[2] in (1, 3))):
         raise ValueError("expected a non-empty uint8 image (HxW, HxWx1 or HxWx3)")
-    small = cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA)
-    if small.ndim == 3:
-        small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    small = small.astype(np.float32)
+    if bgr.ndim == 3 and bgr.shape[2] == 3:
+        bgr = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)    # first: then one channel to average
+    small = cv2.resize(bgr, THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
     return small - np.median(small)
