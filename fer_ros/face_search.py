@@ -4,23 +4,25 @@ Per stream:
 
 * **The follow-up**, on every frame, on the caller's thread: every face of the previous frame
   is followed by a close-up look around the tracker's constant-velocity prediction of its
-  box, enlarged by the detector's ``verify_context`` (``detector.refine``).  The look is the
-  cheap one (the "short_range" model at 128x128, ~0.8 ms, its box mapped onto full_range's
-  convention) except that the search's own verification model (full_range at 192x192,
-  ~2.6 ms, the one that tells faces from face-like textures) looks again at a face on the
-  frame after the search found it (``CONFIRMING_LOOKS``: the search's verification and this
-  one; one verification lets an occasional false alarm through, two in a row rarely), and at
-  the followed face whose last such look is oldest once that is ``REVERIFY_INTERVAL_S``
-  (300 ms, stamp time) old, one face per frame at most.  A frame without faces costs nothing.
+  box, enlarged by the detector's ``verify_context`` (``detector.refine``): the cheap look,
+  the "short_range" model at 128x128 (~0.8 ms), its box mapped onto full_range's convention.
+  A frame without faces costs nothing.
 * **The full search** (``detector.detect``: BlazeFace's proposal pass plus a 192x192
   verification per proposal that is not a followed face) on a worker thread
   (:mod:`fer_ros.search_worker`) with a detector of its own: LiteRT interpreters are never
   shared between threads, and LiteRT and OpenCV release the GIL while they compute (the
-  process's GIL switch interval is lowered to ``GIL_SWITCH_INTERVAL_S``).  At most
-  one search is in flight and the worker holds one frame (a copy).  A frame's result does not
-  wait for it: the faces a search finds join on the first frame processed after it finished,
-  each looked at by the verification model around its box on that newest frame, so it joins
-  where it is now (or not at all: the next search finds it).
+  process's GIL switch interval is lowered to ``GIL_SWITCH_INTERVAL_S``).  At most one search
+  is in flight and the worker holds one frame (a copy).  A frame's result does not wait for
+  it: the faces a search finds join on the first frame processed after it finished, each
+  found there by a close-up around its box (or not at all: the next search finds it).
+* **The verification looks** (full_range at 192x192, ~2.6 ms, the model that tells faces
+  from face-like textures) also run beside: a search verifies the followed faces that have
+  had fewer than ``CONFIRMING_LOOKS`` of them (one verification lets an occasional false
+  alarm through, two in a row rarely; the search that found a face gave it the first) or
+  whose latest is half ``REVERIFY_INTERVAL_S`` (300 ms, stamp time) old; a face it refutes is
+  dropped where its verdict joins, one it confirms counts the look from then.  Only when no
+  search has looked at a face for ``REVERIFY_INTERVAL_S`` does the caller's thread (one face
+  per frame), so a false alarm the cheap model would follow is not followed for long.
 * **The first frame of the stream and of each scene** (a cut, :mod:`fer_ros.scene_change`)
   get the whole search on the caller's thread before they are answered: nothing is left to
   follow there, and searching them beside reports a scene's faces one frame late (3 points
@@ -219,16 +221,33 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class _Job:
-    """What the worker searches: a frame (a copy) with the faces followed on it."""
+    """What the worker does on a frame (a copy): search it for faces other than the ``known``
+    boxes, and give the followed faces in ``verify`` ((track id, box), ...) the verification
+    look."""
 
     generation: int
     detector: Any
     bgr: np.ndarray
     known: list
+    verify: list
 
 
-def _search(job: _Job) -> list[Detection]:
-    return job.detector.detect(job.bgr, known=job.known)
+def _search(job: _Job) -> tuple[list[Detection], dict[int, bool]]:
+    """(new faces, {track id: the verification look confirmed it})."""
+    new = job.detector.detect(job.bgr, known=job.known)
+    looked = job.detector.refine(job.bgr, [box for _, box in job.verify],
+                                 strong=[True] * len(job.verify)) if job.verify else []
+    return new, {track_id: d is not None for (track_id, _), d in zip(job.verify, looked)}
+
+
+@dataclass
+class _Face:
+    """A face on this frame: its detection, the verification looks it got for this frame
+    (0: the cheap close-up only), the track it was followed as (None: new)."""
+
+    detection: Detection
+    looks: int
+    track_id: int | None = None
 
 
 class FaceSearch:
@@ -328,33 +347,33 @@ class FaceSearch:
             self.tracker.end_all()
             self._strong_looks.clear()
             self._generation += 1
-        if self.every_frame or change in (Change.FIRST, Change.CUT):
-            found = self._search_here(bgr)
-            searched = True
-        else:
+        beside = not (self.every_frame or change in (Change.FIRST, Change.CUT))
+        if beside:
             self._moved |= change is not Change.STILL
             predictions = self.tracker.predictions()
             found, lost = self._follow(bgr, predictions, t_s) if predictions else ([], False)
             self.closeups += len(predictions)
             self._urgent |= lost
             found = self._join(bgr, found)
-            searched = self._start_search(bgr, found)
-        detections = [d for d, _ in found]
+        else:
+            found = self._search_here(bgr)
+        detections = [f.detection for f in found]
         tracks = self.tracker.update([d.box for d in detections])
         looks = {}
-        for track, (_, strong) in zip(tracks, found):
+        for track, face in zip(tracks, found):
             last = self._strong_looks.get(track.id, (-math.inf, 0))
-            looks[track.id] = (t_s, last[1] + strong) if strong else last
+            looks[track.id] = (t_s, last[1] + face.looks) if face.looks else last
         self._strong_looks = looks
+        searched = self._start_search(bgr, detections, tracks, t_s) if beside else True
         if not self.report_tracks:
             return SearchResult(detections, None, [], searched)
         return SearchResult(detections, tracks, self.tracker.confirmed_ids(), searched)
 
-    def _search_here(self, bgr) -> list[tuple[Detection, int]]:
+    def _search_here(self, bgr) -> list[_Face]:
         """The whole search on this frame, on the caller's thread (with the caller's
         detector); the schedule counts it as a search started now."""
         cpu0 = time.thread_time()
-        found = [(d, 1) for d in self.detector.detect(bgr)]
+        found = [_Face(d, 1) for d in self.detector.detect(bgr)]
         self.searches += 1
         if self._worker is not None:
             stale = self._worker.take()     # a search of an earlier frame: an older scene
@@ -363,36 +382,43 @@ class FaceSearch:
             self._last_start, self._moved, self._urgent = self._clock(), False, False
         return found
 
-    def _follow(self, bgr, predictions, t_s: float) -> tuple[list[tuple[Detection, int]], bool]:
-        """Close-up look at each predicted box: ((detection, verification looks), ...) best
-        first, and whether a face was lost (not confirmed, or on the same face as a better
-        one: dropped)."""
-        strong = [self._strong_looks.get(track_id, (-math.inf, 0))[1] < CONFIRMING_LOOKS
-                  for track_id, _ in predictions]
-        ages = [t_s - self._strong_looks.get(track_id, (-math.inf, 0))[0]
-                for track_id, _ in predictions]
+    def _age(self, track_id: int, t_s: float) -> float:
+        """Stamp time since the track's latest verification look (inf: none yet; a stamp
+        that is not behind this frame's, a clock gone back, counts as old too)."""
+        age = t_s - self._strong_looks.get(track_id, (-math.inf, 0))[0]
+        return age if age > 0 else math.inf
+
+    def _follow(self, bgr, predictions, t_s: float) -> tuple[list[_Face], bool]:
+        """Close-up look at each predicted box: the faces it confirms, best first, and
+        whether a face was lost (not confirmed, or on the same face as a better one:
+        dropped).  The verification model looks at the face whose latest such look is
+        oldest once that is ``REVERIFY_INTERVAL_S`` old (the searches beside keep it younger
+        while they run)."""
+        ages = [self._age(track_id, t_s) for track_id, _ in predictions]
         oldest = int(np.argmax(ages))
-        # a stamp that is not behind this frame's (a clock gone back) counts as old
-        strong[oldest] |= not 0 < ages[oldest] < REVERIFY_INTERVAL_S - _SCHEDULE_SLACK_S
+        strong = [i == oldest and ages[i] >= REVERIFY_INTERVAL_S - _SCHEDULE_SLACK_S
+                  for i in range(len(predictions))]
         looked = self.detector.refine(bgr, [box for _, box in predictions], strong=strong)
-        pairs = sorted(((d, int(s)) for d, s in zip(looked, strong) if d is not None),
-                       key=lambda f: -f[0].score)
-        kept = self._distinct([], pairs)
+        faces = sorted((_Face(d, int(s), track_id) for d, s, (track_id, _)
+                        in zip(looked, strong, predictions) if d is not None),
+                       key=lambda f: -f.detection.score)
+        kept = self._distinct([], faces)
         return kept, len(kept) < len(predictions)
 
-    def _distinct(self, kept: list, candidates: list) -> list:
+    def _distinct(self, kept: list[_Face], candidates: list[_Face]) -> list[_Face]:
         """``kept`` plus the ``candidates`` (in order) that are not on a face already kept."""
         out = list(kept)
-        for pair in candidates:
-            box = xywh_to_xyxy([pair[0].box])[0]
+        for face in candidates:
+            box = xywh_to_xyxy([face.detection.box])[0]
             if not any(is_duplicate(box, k, self.detector.nms_iou)
-                       for k in xywh_to_xyxy([p[0].box for p in out])):
-                out.append(pair)
+                       for k in xywh_to_xyxy([f.detection.box for f in out])):
+                out.append(face)
         return out
 
-    def _join(self, bgr, followed: list) -> list:
-        """``followed`` plus the faces of a finished search that the verification look
-        confirms on this frame, best first, at most ``max_faces``."""
+    def _join(self, bgr, followed: list[_Face]) -> list[_Face]:
+        """``followed`` with a finished search's verdicts (a followed face its verification
+        look refuted is dropped, one it confirmed gains a look) plus the new faces it found
+        that the close-up confirms on this frame, best first, at most ``max_faces``."""
         done = self._worker.take()
         if done is None:
             return followed
@@ -402,17 +428,24 @@ class FaceSearch:
             return followed     # it looked at an older scene or used a replaced detector
         if done.error is not None:
             raise done.error
-        new = self._distinct(followed, [(d, 0) for d in done.value])[len(followed):]
+        found, verdicts = done.value
+        followed = [f for f in followed if verdicts.get(f.track_id, True)]
+        for face in followed:
+            face.looks += verdicts.get(face.track_id, False)
+        new = self._distinct(followed, [_Face(d, 1) for d in found])[len(followed):]
         if new:
-            looked = self.detector.refine(bgr, [d.box for d, _ in new], strong=[True] * len(new))
-            confirmed = [(d, CONFIRMING_LOOKS) for d in looked if d is not None]
-            new = self._distinct(followed, confirmed)[len(followed):]
+            looked = self.detector.refine(bgr, [f.detection.box for f in new])
+            new = self._distinct(followed, [_Face(d, 1) for d in looked if d is not None])
+            new = new[len(followed):]
             self.joined += len(new)
-        faces = sorted(followed + new, key=lambda f: -f[0].score)
+        faces = sorted(followed + new, key=lambda f: -f.detection.score)
         return faces[:self.detector.max_faces]
 
-    def _start_search(self, bgr, found: list) -> bool:
-        """Hand this frame to the worker if it is free and a search is due."""
+    def _start_search(self, bgr, detections: list[Detection], tracks: list[Track],
+                      t_s: float) -> bool:
+        """Hand this frame to the worker if it is free and a search is due; it also verifies
+        the faces that have had fewer than ``CONFIRMING_LOOKS`` verification looks or whose
+        latest is half ``REVERIFY_INTERVAL_S`` old."""
         if not self._worker.idle:
             return False
         now = self._clock()
@@ -422,8 +455,14 @@ class FaceSearch:
                                  still=not self._moved)
             if now - self._last_start < wait:
                 return False
-        job = _Job(self._generation, self.search_detector, bgr.copy(),
-                   [d.box for d, _ in found])
+        boxes = [d.box for d in detections]
+        verify = []
+        for track, box in zip(tracks, boxes):
+            last, looks = self._strong_looks[track.id]
+            # a look stamped later than this frame (a clock gone back) counts as old
+            if looks < CONFIRMING_LOOKS or not 0 <= t_s - last < REVERIFY_INTERVAL_S / 2:
+                verify.append((track.id, box))
+        job = _Job(self._generation, self.search_detector, bgr.copy(), boxes, verify)
         if not self._worker.submit(job):
             return False
         self.searches += 1
