@@ -44,7 +44,8 @@ the int8 emotion CNN 2.8 ms a face; the close-ups, float models, about twice thi
 machine's 0.8 / 2.6 ms).  ``max_search_share`` 0.5 is the least share that keeps the
 guarantee below within the bench's 150 ms there (20 / 0.5 + 25 + 67 = 132 ms; 0.3 gives
 ~160 ms), and leaves a core and a half for the 4-process graph at 30 fps, which needs about
-half a core there (close-ups ~2.5 ms, CNN ~4 ms, camera and annotator ~6 ms per frame).  ``search_interval_ms`` 500: a still frame has nothing new to find.
+half a core there (close-ups ~2.5 ms, CNN ~4 ms, camera and annotator ~6 ms per frame).
+``search_interval_ms`` 500: a still frame has nothing new to find.
 
 **Guarantee traded for it.**  A face that comes into view (and so changes the frame) is
 reported at most ``cost / max_search_share`` + one search's duration + two frame intervals

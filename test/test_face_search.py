@@ -129,6 +129,20 @@ def test_the_verification_looks_run_beside_while_searches_do(astronaut_bgr):
     search.close()
 
 
+def test_a_face_the_verification_beside_refutes_is_dropped(astronaut_bgr):
+    """The worker's verification look decides: with a worker whose detector wants a score
+    no face reaches, the followed face is dropped on the frame its verdict joins and is not
+    followed after that."""
+    frame, _ = composite_frame(astronaut_bgr, [LEFT])
+    search = beside()
+    assert len(step(search, frame, 0).detections) == 1
+    search.replace_detector(search.detector, make_detector("blazeface", score_threshold=0.999))
+    out = [step(search, frame, i) for i in range(1, 5)]
+    assert [len(r.detections) for r in out] == [1, 0, 0, 0]
+    assert search.search_detector.verifications >= 1
+    search.close()
+
+
 def test_without_searches_the_callers_thread_verifies_every_300_ms(astronaut_bgr):
     """A clock that never makes a search due: the verification model looks at the followed
     face on the caller's thread once its latest look is REVERIFY_INTERVAL_S old."""
