@@ -310,10 +310,6 @@ class FaceSearch:
         return (self.search_interval_s == 0 or not self.detector.can_refine
                 or self.search_detector is None)
 
-    @property
-    def search_in_flight(self) -> bool:
-        return self._worker is not None and self._worker.running
-
     def wait_for_search(self, timeout_s: float | None = None) -> bool:
         """Block until no search is in flight (offline processing and tests; the node never
         waits); its faces join on the next ``process``.  False on a timeout."""
