@@ -37,7 +37,8 @@ time), on the first frame the worker is free and it is due:
 * sooner, at twice that share, after a loss: the close-up no longer confirms a followed face,
   or two followed faces end on one face (the better one is kept);
 * later, every ``search_interval_ms``, while the scene is still: no frame since the previous
-  search started differed from the one before it (:mod:`fer_ros.scene_change`).
+  search started differed from the one before it (:mod:`fer_ros.scene_change`), and no
+  followed face is due for a verification look.
 
 **Defaults, reasoned for a 2-core AVX2 CPU** (AMD Zen 3, issue 19: the full search 17-25 ms,
 the int8 emotion CNN 2.8 ms a face; the close-ups, float models, about twice this AVX-512
@@ -444,13 +445,6 @@ class FaceSearch:
         latest is half ``REVERIFY_INTERVAL_S`` old."""
         if not self._worker.idle:
             return False
-        now = self._clock()
-        if self._last_start is not None:
-            wait = search_wait_s(self._last_cost_s, self.max_search_share,
-                                 self.search_interval_s, urgent=self._urgent,
-                                 still=not self._moved)
-            if now - self._last_start < wait:
-                return False
         boxes = [d.box for d in detections]
         verify = []
         for track, box in zip(tracks, boxes):
@@ -458,6 +452,14 @@ class FaceSearch:
             # a look stamped later than this frame (a clock gone back) counts as old
             if looks < CONFIRMING_LOOKS or not 0 <= t_s - last < REVERIFY_INTERVAL_S / 2:
                 verify.append((track.id, box))
+        now = self._clock()
+        if self._last_start is not None:
+            # a still scene with a face to verify waits no longer than a moving one
+            wait = search_wait_s(self._last_cost_s, self.max_search_share,
+                                 self.search_interval_s, urgent=self._urgent,
+                                 still=not (self._moved or verify))
+            if now - self._last_start < wait:
+                return False
         job = _Job(self._generation, self.search_detector, bgr.copy(), boxes, verify)
         if not self._worker.submit(job):
             return False

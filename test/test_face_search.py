@@ -219,21 +219,30 @@ def test_the_schedule_keeps_the_search_within_its_share():
 
 
 def test_a_still_scene_is_searched_less_often(astronaut_bgr):
-    """Frames that do not change: after the first search beside, the next waits for
-    search_interval_ms; a changed frame makes one due at the share's pace again."""
-    frame, _ = composite_frame(astronaut_bgr, [LEFT])
-    moved, _ = composite_frame(astronaut_bgr, [(LEFT[0] + 4, LEFT[1])])
-    now = [0.0]
-    search = make_face_search({"search_interval_ms": 1000.0, "max_search_share": 1.0},
-                              clock=lambda: now[0])
-    flags = []
-    for i, f in enumerate([frame, frame, frame, frame, moved, moved]):
-        now[0] = 0.1 * i                    # 100 ms of wall time a frame
-        flags.append(step(search, f, i).searched)
-    # 0: the first frame's search; 1-3: still, not 1 s yet; 4: the face moved: due at the
-    # share's pace (the search costs < 100 ms); 5: still again
-    assert flags == [True, False, False, False, True, False]
-    search.close()
+    """Frames that do not change: after the first search, the next waits for
+    search_interval_ms; a changed frame, or a followed face due for its verification look,
+    makes one due at the share's pace again."""
+    blank = np.full((480, 640, 3), 110, np.uint8)
+    spot = blank.copy()
+    spot[200:240, 300:340] = 200                    # something changed, not a face
+    face, _ = composite_frame(astronaut_bgr, [LEFT])
+
+    def flags(frames):
+        now = [0.0]
+        search = make_face_search({"search_interval_ms": 1000.0, "max_search_share": 1.0},
+                                  clock=lambda: now[0])
+        out = []
+        for i, f in enumerate(frames):
+            now[0] = 0.1 * i                    # 100 ms of wall time a frame
+            out.append(step(search, f, i).searched)
+        search.close()
+        return out
+
+    # 0: the first frame's search; 1-3: still, not 1 s yet; 4: changed: due at the share's
+    # pace (the search costs < 100 ms); 5: still again
+    assert flags([blank] * 4 + [spot] * 2) == [True, False, False, False, True, False]
+    # the face found on frame 0 needs its confirming look: frame 1 is searched though still
+    assert flags([face] * 3) == [True, True, False]
 
 
 def _recall(search, frames):
