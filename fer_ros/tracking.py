@@ -193,6 +193,11 @@ class FaceTracker:
         """Whether descriptors given to :meth:`update` count (``min_similarity`` > -1)."""
         return self.min_similarity > -1.0
 
+    def end_all(self) -> None:
+        """End every track now (e.g. at a scene cut: whoever is seen next is someone new).
+        Ids are still never reused."""
+        self._tracks = []
+
     def confirmed_ids(self) -> list[int]:
         """Ids of all alive confirmed tracks, ascending, including ones missed this frame."""
         return sorted(track.id for track in self._tracks if track.confirmed)

@@ -82,8 +82,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    environment.prepare()       # first: the options import fer_ros, from this tree
     args = build_arg_parser().parse_args(argv)
-    environment.prepare()
     from benchlib import report as rp
     from benchlib.printout import print_report
     from benchlib.suite import Options, parse_graph, run_bench

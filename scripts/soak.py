@@ -72,8 +72,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    environment.prepare()       # first: the options import fer_ros, from this tree
     args = build_arg_parser().parse_args(argv)
-    environment.prepare()
     from benchlib.environment import REPO, REPORT_COMMIT, load_average, log, machine_info
     from benchlib.graph import GraphRun, RunSpec
     from benchlib.report import write_json

@@ -12,9 +12,10 @@ Malformed images (unknown encoding, step/size mismatch, zero size) are rejected:
 ``rejected``, logged with a throttle, and the node goes on with the next frame.
 
 A managed (lifecycle) node: ``configure`` builds the face search (:mod:`fer_ros.face_search`:
-the detector with its model, the tracker, the search schedule) and creates the ``faces``
-lifecycle publisher, ``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes,
-``cleanup`` releases the face search and the publisher. With ``autostart`` (default) it goes
+the detector with its model, the tracker, the search schedule, the worker thread the full
+search runs on beside the per-frame close-ups) and creates the ``faces`` lifecycle publisher,
+``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes, ``cleanup`` ends the
+worker and releases the face search and the publisher. With ``autostart`` (default) it goes
 to active by itself.
 """
 
@@ -29,6 +30,7 @@ from fer_ros.face_search import (
     check_search_params,
     make_face_detector,
     make_face_search,
+    needs_search_detector,
 )
 from fer_ros.messages import detections_to_msg, stamp_seconds
 from fer_ros.msg import FaceDetectionArray
@@ -82,7 +84,9 @@ class FaceDetectorNode(FerLifecycleNode):
         self.get_logger().info(
             f"configured: {values['detector']} detector (score >= "
             f"{values['score_threshold']}), tracking {'on' if values['tracking'] else 'off'}, "
-            f"full search every {values['search_interval_ms']:g} ms")
+            + ("full search on every frame" if self._search.every_frame else
+               f"full search beside the close-ups, at most {values['max_search_share']:g} of "
+               "a core"))
 
     def _lc_activate(self) -> None:
         image = image_input(self.param("image_transport"), self.param("max_image_pixels"))
@@ -93,6 +97,8 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def _lc_cleanup(self) -> None:
         self._release_publisher()
+        if self._search is not None:
+            self._search.close()
         self._search = None
 
     def diagnostics_values(self) -> list[tuple[str, Any]]:
@@ -101,15 +107,21 @@ class FaceDetectorNode(FerLifecycleNode):
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
         if self._search is None:
             return          # not configured: configure reads the current values
+        if "max_search_share" in changed:
+            self._search.max_search_share = changed["max_search_share"]
         if {"score_threshold", "min_face_size", "max_faces"} & changed.keys():
             values = {name: self.param(name) for name in
-                      ("detector", "score_threshold", "min_face_size", "max_faces")}
+                      ("detector", "score_threshold", "min_face_size", "max_faces",
+                       "search_interval_ms")}
             try:
                 new = make_face_detector(values)
+                # the worker gets a detector of its own (interpreters are never shared)
+                beside = make_face_detector(values) if needs_search_detector(values) else None
             except Exception as exc:  # noqa: BLE001 - keep the old detector
                 self.get_logger().error(f"cannot rebuild the detector: {exc}")
                 return
-            self._search.replace_detector(new)     # parameter callbacks run between frames
+            # parameter callbacks run between frames
+            self._search.replace_detector(new, beside)
 
     # -- processing ------------------------------------------------------------------------
     def _process(self, msg: Any) -> None:

@@ -38,21 +38,46 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _cpu_model() -> str:
+# /proc/cpuinfo flags that decide how fast LiteRT's XNNPACK kernels run, and their names in
+# the reports, in this order.
+SIMD_FEATURES = (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512"),
+                 ("avx512_vnni", "AVX-512 VNNI"), ("avx_vnni", "AVX-VNNI"),
+                 ("avx512_bf16", "AVX-512 BF16"), ("amx_tile", "AMX"), ("asimd", "NEON"),
+                 ("asimddp", "NEON dot product"))
+
+
+def simd_features(flags) -> list[str]:
+    """The report names of the SIMD_FEATURES among a CPU's ``flags``, in SIMD_FEATURES order."""
+    have = set(flags)
+    return [name for flag, name in SIMD_FEATURES if flag in have]
+
+
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo (lower-case keys), {} without one."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
             for line in fh:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    if fields:
+                        break
+                    continue
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip().lower(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown"
+    return fields
 
 
 def machine_info() -> dict[str, object]:
     """What the numbers were measured on."""
+    cpu = _cpuinfo()
     info: dict[str, object] = {
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu.get("model name") or platform.processor() or platform.machine()
+        or "unknown",
+        "cpu_family": cpu.get("cpu family"),
+        "cpu_model_number": cpu.get("model"),
+        "simd": simd_features((cpu.get("flags") or cpu.get("features") or "").split()),
         "logical_cpus": os.cpu_count(),
         "machine": platform.machine(),
         "system": f"{platform.system()} {platform.release()}",

@@ -12,6 +12,7 @@ STAGES = ("capture->camera_info", "capture->faces", "faces->emotions", "emotions
 
 
 def print_report(report: dict[str, Any]) -> None:
+    on = f"on {rp.cpu_text(report)}"    # every table of absolute figures says where
     print()
     for line in rp.headline(report):
         print(line)
@@ -19,7 +20,7 @@ def print_report(report: dict[str, Any]) -> None:
     if runs:
         print(f"\ngraph runs ({runs[0]['seconds']:.0f} s each after warm-up; latency = "
               "capture stamp -> EmotionArray received), next to the bare loop on the same "
-              "content:")
+              f"content, {on}:")
         print(rp.format_table(rp.main_rows(report), rp.MAIN_HEADER))
     if rp.frames_rows(report):
         print("\nframes over the whole run, after the camera stopped and the graph drained "
@@ -30,29 +31,31 @@ def print_report(report: dict[str, Any]) -> None:
             print("  " + line)
     if report.get("recall"):
         print("\nface recall and new-face latency on the hard clip (bare loop, every frame in "
-              "order at the clip's rate):")
+              f"order at the clip's rate), {on}:")
         print(rp.format_table(rp.recall_rows(report), rp.RECALL_HEADER))
     if report.get("identities"):
         print("\ntrack ids against the hard clip's people (bare loop; a person = one "
               "appearance of a face in the ground truth):")
         print(rp.format_table(rp.identity_rows(report), rp.IDENTITY_HEADER))
     if report.get("bare_loops"):
-        print("\nbare loops (face search + emotion CNN, no ROS; stamps = frame index / rate):")
+        print("\nbare loops (face search + emotion CNN, no ROS; stamps = frame index / rate; "
+              f"x every frame = frames/s over the every-frame search's), {on}:")
         print(rp.format_table(rp.bare_rows(report), rp.BARE_HEADER))
     if report.get("verdicts"):
         print("\ntargets measured in this run:")
         for line in rp.verdict_lines(report):
             print("  " + line)
     if runs:
-        _print_run_details(runs)
+        _print_run_details(runs, on)
     if report.get("components"):
-        _print_components(report["components"])
+        _print_components(report["components"], on)
     for p in report.get("profile") or []:
         _print_profile(p)
 
 
-def _print_run_details(runs: list[dict[str, Any]]) -> None:
-    print("\nper stage, p50 / p95 ms (capture->camera_info = convert + publish the frame)")
+def _print_run_details(runs: list[dict[str, Any]], on: str) -> None:
+    print(f"\nper stage, p50 / p95 ms (capture->camera_info = convert + publish the frame), "
+          f"{on}")
     rows = []
     for r in runs:
         s = r["stages"]
@@ -60,7 +63,7 @@ def _print_run_details(runs: list[dict[str, Any]]) -> None:
                                    if s[k]["n"] else "-" for k in STAGES])
     print(rp.format_table(rows, ["run", "cap->info", "cap->faces", "faces->emo",
                                  "emo->annot", "cap->annot"]))
-    print("\nper process: CPU % (100 = one core) / max RSS MiB")
+    print(f"\nper process: CPU % (100 = one core) / max RSS MiB, {on}")
     names: list[str] = []
     for r in runs:
         names += [n for n in r["processes"] if n not in names]
@@ -74,9 +77,9 @@ def _print_run_details(runs: list[dict[str, Any]]) -> None:
     print(rp.format_table(rows, ["run"] + names))
 
 
-def _print_components(comps: dict[str, Any]) -> None:
+def _print_components(comps: dict[str, Any], on: str) -> None:
     print("\ncomponents (this process, one call at a time; CPU ms = process CPU time per "
-          "call, all threads)")
+          f"call, all threads), {on}")
     rows = [[f"{d['detector']} ({d['clip']})", d["median_ms"], d["p95_ms"], d["cpu_ms"],
              d["faces_found"]] for d in comps["detectors"] if "error" not in d]
     if rows:

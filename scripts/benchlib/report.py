@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-# Targets (issue 10; 2-core machine, 640x480, hard clip).
-TARGET_CAMERA_FPS = {"pipeline": 60.0, "processes": 30.0}   # each graph keeps up with this
-TARGET_P95_MS = 25.0
+# Targets (issues 10 and 19; 2-core machine, 640x480, hard clip).
+TARGET_CAMERA_FPS = {"pipeline": 30.0, "processes": 30.0}   # verdicts from this camera rate
+TARGET_P95_MS = {"pipeline": 25.0, "processes": 30.0}       # capture -> EmotionArray
 TARGET_ANSWERED_PERCENT = 95.0
 TARGET_BARE_FPS = 120.0            # bare loop on the hard clip's frames with 1-3 faces
+TARGET_BARE_RATIO = 2.5            # ... and as a multiple of searching every frame there
 TARGET_RECALL_POINTS = 1.0         # default schedule within this of searching every frame
 NEW_FACE_BOUND_MS = 150.0          # a new face is reported within this (max)
 MIN_REFERENCE_FRAMES = 3           # frames a track needs to be confirmed (tracker_min_hits)
@@ -42,24 +43,35 @@ def graph_verdicts(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 or r["camera_rate"] < want:
             continue
         answered, p95 = _nan(r["answered_percent"]), _nan(r["latency"]["p95_ms"])
-        published = _nan(r["camera_fps"])
-        ok = (answered >= TARGET_ANSWERED_PERCENT and p95 <= TARGET_P95_MS
+        published, p95_target = _nan(r["camera_fps"]), TARGET_P95_MS[r["mode"]]
+        ok = (answered >= TARGET_ANSWERED_PERCENT and p95 <= p95_target
               and published >= KEEP_UP * r["camera_rate"])
         out.append({"what": f"{r['name']}: camera publishes >= {100 * KEEP_UP:g} % of "
                             f"{r['camera_rate']:g} fps, >= {TARGET_ANSWERED_PERCENT:g} % "
-                            f"answered, p95 <= {TARGET_P95_MS:g} ms",
+                            f"answered, p95 <= {p95_target:g} ms",
                     "measured": f"{published:.1f} published/s, {answered:.1f} % answered, "
                                 f"p95 {p95:.1f} ms", "ok": bool(ok)})
     return out
 
 
-def bare_verdict(hard: dict[str, Any] | None) -> list[dict[str, Any]]:
+def bare_verdict(hard: dict[str, Any] | None,
+                 every: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The hard clip's bare loop on its frames with 1-3 faces: absolute, and as a multiple of
+    the every-frame search's loop of the same run (``every``) where there is one."""
     if not hard or "one_to_three_faces" not in hard:
         return []
     fps = _nan(hard["one_to_three_faces"]["frames_per_s"])
-    return [{"what": f"bare loop on the hard clip, frames with 1-3 faces: >= "
-                     f"{TARGET_BARE_FPS:g} frames/s",
-             "measured": f"{fps:.1f} frames/s", "ok": bool(fps >= TARGET_BARE_FPS)}]
+    out = [{"what": f"bare loop on the hard clip, frames with 1-3 faces: >= "
+                    f"{TARGET_BARE_FPS:g} frames/s",
+            "measured": f"{fps:.1f} frames/s", "ok": bool(fps >= TARGET_BARE_FPS)}]
+    if every and "one_to_three_faces" in every:
+        ref = _nan(every["one_to_three_faces"]["frames_per_s"])
+        ratio = fps / ref if ref > 0 else float("nan")
+        out.append({"what": f"bare loop on the hard clip, frames with 1-3 faces: >= "
+                            f"{TARGET_BARE_RATIO:g}x the every-frame search's",
+                    "measured": f"{ratio:.2f}x ({fps:.1f} vs {ref:.1f} frames/s)",
+                    "ok": bool(ratio >= TARGET_BARE_RATIO)})
+    return out
 
 
 def schedule_delays_ms(default: dict[str, Any], every: dict[str, Any]) -> list[float]:
@@ -111,11 +123,15 @@ def identity_verdicts(identities: dict[str, Any] | None) -> list[dict[str, Any]]
              "ok": d["shared_ids"] == 0}]
 
 
-def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
-    hard = next((b for b in report.get("bare_loops", [])
-                 if b["clip"] == "hard" and b["schedule"] == "default"
+def _hard_loop(report: dict[str, Any], schedule: str) -> dict[str, Any] | None:
+    return next((b for b in report.get("bare_loops", [])
+                 if b["clip"] == "hard" and b["schedule"] == schedule
                  and b["stamp_rate"] == b["clip_fps"]), None)
-    return (graph_verdicts(report.get("runs", [])) + bare_verdict(hard)
+
+
+def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return (graph_verdicts(report.get("runs", []))
+            + bare_verdict(_hard_loop(report, "default"), _hard_loop(report, "every frame"))
             + recall_verdicts(report.get("recall"))
             + identity_verdicts(report.get("identities")))
 
@@ -204,20 +220,28 @@ def frames_notes(report: dict[str, Any]) -> list[str]:
             if r.get("frame_account") and r["frame_account"]["differences"]]
 
 
-BARE_HEADER = ["clip", "stamps", "schedule", "frames", "frames/s", "mean ms", "p95 ms",
-               "searched %", "faces/frame"]
+BARE_HEADER = ["clip", "stamps", "schedule", "frames", "frames/s", "x every frame",
+               "mean ms", "p95 ms", "searched %", "faces/frame"]
 
 
 def bare_rows(report: dict[str, Any]) -> list[list[object]]:
+    """Per bare loop (and its frames with 1-3 faces): the rate, also as a multiple of the
+    every-frame search's loop on the same clip and stamps where the run has one."""
+    loops = report.get("bare_loops", [])
     rows = []
-    for b in report.get("bare_loops", []):
-        parts = [("", b["summary"])]
+    for b in loops:
+        every = next((e for e in loops if e["schedule"] == "every frame"
+                      and e["clip"] == b["clip"] and e["stamp_rate"] == b["stamp_rate"]), None)
+        parts = [("", "summary")]
         if "one_to_three_faces" in b:
-            parts.append((" (1-3 faces)", b["one_to_three_faces"]))
-        for suffix, s in parts:
+            parts.append((" (1-3 faces)", "one_to_three_faces"))
+        for suffix, key in parts:
+            s = b[key]
+            ref = (every or {}).get(key, {}).get("frames_per_s")
             rows.append([b["clip_label"] + suffix, f"{b['stamp_rate']:g} fps", b["schedule"],
-                         s["frames"], s["frames_per_s"], s["mean_ms"], s["p95_ms"],
-                         s["searched_percent"], f"{s['faces_per_frame']:.2f}"])
+                         s["frames"], s["frames_per_s"], _ratio(s["frames_per_s"], ref),
+                         s["mean_ms"], s["p95_ms"], s["searched_percent"],
+                         f"{s['faces_per_frame']:.2f}"])
     return rows
 
 
@@ -251,10 +275,28 @@ def identity_rows(report: dict[str, Any]) -> list[list[object]]:
     return rows
 
 
+def cpu_text(report: dict[str, Any]) -> str:
+    """The CPU model and the SIMD instruction sets its kernels can use: what an absolute
+    figure depends on."""
+    m = report["machine"]
+    ids = ", ".join(f"{k} {m[f]}" for k, f in (("family", "cpu_family"),
+                                                ("model", "cpu_model_number")) if m.get(f))
+    simd = m.get("simd")
+    flags = "SIMD flags unknown" if simd is None else ", ".join(simd) or "no AVX2"
+    if simd is not None and "AVX-512" in simd and "AMX" not in simd:
+        flags += "; no AMX"
+    return f"{m['cpu_model']}{f' ({ids})' if ids else ''}: {flags}"
+
+
+def measured_on(report: dict[str, Any]) -> str:
+    """Which CPU and commit gave a table's figures."""
+    return f"{cpu_text(report)}; fer_ros {report['commit']}"
+
+
 def headline(report: dict[str, Any]) -> list[str]:
     m = report["machine"]
     return [f"fer_ros {report['commit']}, {report['date_utc']}",
-            f"machine: {m['cpu_model']}, {m.get('physical_cores')} cores "
+            f"machine: {cpu_text(report)}, {m.get('physical_cores')} cores "
             f"({m['logical_cpus']} logical CPUs), {m.get('memory_gib')} GiB, {m['system']}, "
             f"Python {m['python']}; load average {m.get('load_average')} at the start, "
             f"{report.get('load_average_end')} at the end",
@@ -268,19 +310,22 @@ def verdict_lines(report: dict[str, Any]) -> list[str]:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """The README's performance section, verbatim."""
-    parts = ["\n\n".join(headline(report)), markdown_table(main_rows(report), MAIN_HEADER)]
+    """The README's performance section, verbatim; each table says which CPU and commit
+    gave it."""
+    on = f"Measured on {measured_on(report)}:"
+    parts = ["\n\n".join(headline(report)),
+             on + "\n\n" + markdown_table(main_rows(report), MAIN_HEADER)]
     frames, notes = frames_rows(report), frames_notes(report)
     if frames:
-        parts.append(markdown_table(frames, FRAMES_HEADER))
+        parts.append(on + "\n\n" + markdown_table(frames, FRAMES_HEADER))
     if notes:
         parts.append("\n".join(f"- {line}" for line in notes))
     if report.get("recall"):
-        parts.append(markdown_table(recall_rows(report), RECALL_HEADER))
+        parts.append(on + "\n\n" + markdown_table(recall_rows(report), RECALL_HEADER))
     if report.get("identities"):
-        parts.append(markdown_table(identity_rows(report), IDENTITY_HEADER))
+        parts.append(on + "\n\n" + markdown_table(identity_rows(report), IDENTITY_HEADER))
     if report.get("bare_loops"):
-        parts.append(markdown_table(bare_rows(report), BARE_HEADER))
+        parts.append(on + "\n\n" + markdown_table(bare_rows(report), BARE_HEADER))
     if report.get("verdicts"):
         parts.append("\n".join(f"- {line}" for line in verdict_lines(report)))
     return "\n\n".join(parts) + "\n"

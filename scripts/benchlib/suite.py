@@ -61,8 +61,11 @@ def _interval_text(values: dict[str, Any]) -> str:
     """The search schedule ``values`` give the face search (the node's default if unset)."""
     from fer_ros.nodes.face_detector_node import PARAMS
 
-    interval = {**{p.name: p.default for p in PARAMS}, **values}.get("search_interval_ms")
-    return "search_interval_ms ?" if interval is None else f"search_interval_ms {interval:g}"
+    v = {**{p.name: p.default for p in PARAMS}, **values}
+    if v["search_interval_ms"] == 0:
+        return "search_interval_ms 0"
+    return (f"beside, max_search_share {v['max_search_share']:g}, search_interval_ms "
+            f"{v['search_interval_ms']:g} when still")
 
 
 def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None, cuts=()
