@@ -108,3 +108,24 @@ def test_repeated_ctrl_c_ends_cleanly(executable, running):
     out = "".join(lines)
     assert proc.returncode == 0, out[-3000:]
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out[-3000:]
+
+
+def test_an_error_from_a_context_already_shut_down_is_a_normal_end():
+    """The Ctrl-C race seen under ros2 launch: rclpy's signal handler shuts the context down
+    while the executor builds its wait set, which raises RCLError before Python has run the
+    runner's SIGINT handler. The same error with the context still up is a real failure."""
+    from rclpy._rclpy_pybind11 import RCLError
+
+    from fer_ros.nodes.runner import run
+
+    def shut_down_then_fail(argv):
+        import rclpy
+        rclpy.shutdown()
+        raise RCLError("failed to initialize wait set: the given context is not valid")
+
+    def fail(argv):
+        raise RCLError("a real failure")
+
+    assert run("race", shut_down_then_fail, []) == 0
+    with pytest.raises(RCLError, match="a real failure"):
+        run("failure", fail, [])

@@ -57,7 +57,10 @@ def run(name: str, app: App, argv: list[str] | None = None,
         try:
             result = app(argv)
         except Exception as exc:
-            if interrupts.received:     # Ctrl-C shut the context down under a starting node
+            # Ctrl-C shut the context down under a starting or spinning node: rclpy's C
+            # handler does that at once, so the executor can fail on the invalid context
+            # (RCLError) before Python runs our handler
+            if interrupts.received or not rclpy.ok():
                 return 0
             if isinstance(exc, STARTUP_ERRORS):
                 rclpy.logging.get_logger(name).fatal(f"cannot start: {exc}")
