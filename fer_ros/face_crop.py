@@ -18,8 +18,11 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from fer_ros.face_detection.common import crop
+
 __all__ = ["Framing", "BOX_FRAMING", "EYE_FRAMING", "IDENTITY_FRAMING", "face_crop",
-           "crop_geometry"]
+           "crop_geometry", "upright_box_geometry", "warp_crop", "box_crop",
+           "upright_box_crop", "CROPS", "NODE_CROP", "node_crop"]
 
 
 class Framing(NamedTuple):
@@ -52,29 +55,44 @@ EYE_FRAMING = Framing(0.006, 0.120, 1.164)
 _MIN_EYE_DISTANCE = 0.15
 
 
+def _eye_angle(det, unit: float):
+    """The eye line's angle (radians) and the eye midpoint, or None without usable eyes."""
+    points = getattr(det, "keypoints", None)
+    if points is None or len(points) < 2:
+        return None
+    (rx, ry), (lx, ly) = points[0], points[1]   # subject's right eye, left eye
+    if math.hypot(lx - rx, ly - ry) < _MIN_EYE_DISTANCE * unit:
+        return None
+    return math.atan2(ly - ry, lx - rx), ((rx + lx) / 2, (ry + ly) / 2)
+
+
 def crop_geometry(det, box_framing: Framing = BOX_FRAMING,
                   eye_framing: Framing = EYE_FRAMING) -> tuple:
     """(cx, cy, width, height, angle_deg) of the crop for ``det`` in frame pixels; the angle
     is the eye line's (counter-clockwise positive in image coordinates, y down), 0 for the
     box fallback."""
     w, h = float(det.w), float(det.h)
-    points = getattr(det, "keypoints", None)
-    if points is not None and len(points) >= 2:
-        (rx, ry), (lx, ly) = points[0], points[1]   # subject's right eye, left eye
-        ex, ey = lx - rx, ly - ry
-        unit = math.sqrt(w * h)
-        if math.hypot(ex, ey) >= _MIN_EYE_DISTANCE * unit:
-            angle = math.atan2(ey, ex)
-            c, s = math.cos(angle), math.sin(angle)
-            dx, dy = eye_framing.dx * unit, eye_framing.dy * unit
-            # the offset is upright-frame: rotate it into the frame
-            cx = (rx + lx) / 2 + c * dx - s * dy
-            cy = (ry + ly) / 2 + s * dx + c * dy
-            side = eye_framing.scale * unit
-            return cx, cy, side, side, math.degrees(angle)
+    unit = math.sqrt(w * h)
+    eyes = _eye_angle(det, unit)
+    if eyes is not None:
+        angle, (mx, my) = eyes
+        c, s = math.cos(angle), math.sin(angle)
+        dx, dy = eye_framing.dx * unit, eye_framing.dy * unit
+        # the offset is upright-frame: rotate it into the frame
+        side = eye_framing.scale * unit
+        return mx + c * dx - s * dy, my + s * dx + c * dy, side, side, math.degrees(angle)
     cx = det.x + w / 2 + box_framing.dx * w
     cy = det.y + h / 2 + box_framing.dy * h
     return cx, cy, box_framing.scale * w, box_framing.scale * h, 0.0
+
+
+def upright_box_geometry(det) -> tuple:
+    """(cx, cy, width, height, angle_deg) of the detector box turned upright on the eye line
+    about its centre (the box itself without usable eyes)."""
+    w, h = float(det.w), float(det.h)
+    eyes = _eye_angle(det, math.sqrt(w * h))
+    angle = 0.0 if eyes is None else math.degrees(eyes[0])
+    return det.x + w / 2, det.y + h / 2, w, h, angle
 
 
 def face_crop(bgr: np.ndarray, det, side: int | None = None,
@@ -86,9 +104,20 @@ def face_crop(bgr: np.ndarray, det, side: int | None = None,
     ``side``: output side in pixels (square output); default: the crop's own size in frame
     pixels (at least 1).  Parts outside the frame repeat its border pixels.
     """
+    return warp_crop(bgr, crop_geometry(det, box_framing, eye_framing), side)
+
+
+def upright_box_crop(bgr: np.ndarray, det, side: int | None = None) -> np.ndarray:
+    """The detector box turned upright on the eye line (``upright_box_geometry``)."""
+    return warp_crop(bgr, upright_box_geometry(det), side)
+
+
+def warp_crop(bgr: np.ndarray, geometry: tuple, side: int | None = None) -> np.ndarray:
+    """The crop (cx, cy, width, height, angle_deg) = ``geometry`` of ``bgr``, upright; see
+    ``face_crop`` for ``side`` and the border."""
     if side is not None and int(side) < 1:
         raise ValueError(f"side must be >= 1, got {side}")
-    cx, cy, cw, ch, angle = crop_geometry(det, box_framing, eye_framing)
+    cx, cy, cw, ch, angle = geometry
     if side is None:   # frame resolution: the crop covers its size rounded to whole pixels
         out_w, out_h = max(1, int(round(cw))), max(1, int(round(ch)))
         kx = ky = 1.0
@@ -104,3 +133,22 @@ def face_crop(bgr: np.ndarray, det, side: int | None = None,
     matrix[:, 2] += (out_w / 2 - 0.5 - kx * (cx - 0.5), out_h / 2 - 0.5 - ky * (cy - 0.5))
     return cv2.warpAffine(bgr, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
+
+
+def box_crop(bgr: np.ndarray, det) -> np.ndarray:
+    """The detector box itself (clipped to the frame), a new array."""
+    return crop(bgr, det).copy()
+
+
+#: the crops the node can send, by name: the canonical crop, the raw detector box, and the
+#: box turned upright on the eye line
+CROPS = {"canonical": face_crop, "raw": box_crop, "upright": upright_box_crop}
+
+#: the crop the face_detector node sends (fer_ros.messages.detections_to_msg) and every
+#: evaluation of the node's path uses
+NODE_CROP = "canonical"
+
+
+def node_crop(bgr: np.ndarray, det) -> np.ndarray:
+    """The face crop the face_detector node publishes for ``det``."""
+    return CROPS[NODE_CROP](bgr, det)

@@ -9,7 +9,7 @@ from typing import Any
 from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.budget import clamp_score
-from fer_ros.face_crop import face_crop
+from fer_ros.face_crop import node_crop
 from fer_ros.msg import Emotion, EmotionArray, FaceDetection, FaceDetectionArray
 from fer_ros.ros_image import bgr_to_image_msg, copy_header
 
@@ -20,7 +20,8 @@ def stamp_seconds(header) -> float:
 
 
 def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetectionArray:
-    """The FaceDetectionArray for one frame: boxes, scores, track ids and the crops."""
+    """The FaceDetectionArray for one frame: boxes, scores, track ids and the crops
+    (fer_ros.face_crop.node_crop)."""
     out = FaceDetectionArray()
     out.header = copy_header(header)
     out.image_height, out.image_width = int(bgr.shape[0]), int(bgr.shape[1])
@@ -33,7 +34,7 @@ def detections_to_msg(header, bgr, detections, tracks, tracked_ids) -> FaceDetec
                                     width=int(det.w), height=int(det.h), do_rectify=False)
         face.score = float(det.score)
         out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(face_crop(bgr, det), header))
+        out.crops.append(bgr_to_image_msg(node_crop(bgr, det), header))
     out.tracked_ids = [int(i) for i in tracked_ids]
     return out
 
