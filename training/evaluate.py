@@ -169,19 +169,28 @@ def photo_inputs(folder: Path, class_names, crops=(NODE_CROP,), detector=None):
     return paths, np.asarray(labels, np.int64), out
 
 
-def evaluate_photos(model_path, root, crops=(NODE_CROP,), num_threads: int = 2) -> dict:
-    """{set name or "all": {crop name: metrics}} of the model on the photo sets at ``root``
-    (metrics as evaluate_detector_path's, plus the photos without a face found)."""
-    class_names = tuple(model_class_names(Path(model_path), CLASS_NAMES))
+def load_photos(root, class_names, crops=(NODE_CROP,)) -> list:
+    """[(set name, relative paths, labels, {crop: model inputs or None})] of every photo
+    set at ``root``, and of all together (named ALL_SETS) when there are several."""
     detector = make_face_detector({})
-    results, pooled = {}, []
-    for name, folder in photo_sets(root):
-        pooled.append(photo_inputs(folder, class_names, crops, detector) + (name,))
-    if len(pooled) > 1:
-        pooled.append(([f"{p[-1]}/{path}" for p in pooled for path in p[0]],
-                       np.concatenate([p[1] for p in pooled]),
-                       {c: [x for p in pooled for x in p[2][c]] for c in crops}, ALL_SETS))
-    for paths, labels, inputs, name in pooled:
+    sets = [(name, *photo_inputs(folder, class_names, crops, detector))
+            for name, folder in photo_sets(root)]
+    if len(sets) > 1:
+        sets.append((ALL_SETS, [f"{s[0]}/{path}" for s in sets for path in s[1]],
+                     np.concatenate([s[2] for s in sets]),
+                     {c: [x for s in sets for x in s[3][c]] for c in crops}))
+    return sets
+
+
+def evaluate_photos(model_path, root, crops=(NODE_CROP,), num_threads: int = 2,
+                    photos=None) -> dict:
+    """{set name or ALL_SETS: {crop name: metrics}} of the model on the photo sets at
+    ``root`` (or on ``photos`` from load_photos): evaluate_detector_path's metrics plus the
+    photos without a face found ("missed")."""
+    class_names = tuple(model_class_names(Path(model_path), CLASS_NAMES))
+    photos = load_photos(root, class_names, crops) if photos is None else photos
+    results = {}
+    for name, paths, labels, inputs in photos:
         split = Split(np.zeros((0, 48, 48), np.uint8), labels, class_names)
         results[name] = {}
         for crop_name in crops:

@@ -11,7 +11,10 @@ validation accuracy; each with a model card `<file>.json` (class names in output
 spec, training data and recipe, validation accuracy overall and per class, commit, date).
 Beside them: training_history.csv and accuracy.png/loss.png over the run and the earlier runs
 it was started from (--earlier-runs, oldest first), and the exported weights'
-confusion_matrix.png.
+confusion_matrix.png.  ``--photos DIR`` adds the real-photo figures of each file
+(training/evaluate.py --photos: the node's detector, crop and model on every set) to its
+card; ``--also NAME=DATA`` the validation figures of another dataset (e.g. the original
+FER2013 framing beside the re-framed faces the model was trained on).
 """
 
 import argparse
@@ -28,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from fer_ros.face_crop import NODE_CROP
 from training.data import load_dataset
-from training.evaluate import evaluate
+from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
 from training.provenance import git_commit
 
 CONFUSION_FIGURE = "confusion_matrix.png"
@@ -72,8 +76,30 @@ def max_output_difference(first, second, images: np.ndarray) -> float:
     return float(np.abs(first(batch) - second(batch)).max())
 
 
-def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict) -> None:
-    """Write `<model file>.json` with the shared card fields and this file's own numbers."""
+def summary(metrics: dict) -> dict:
+    """Accuracy, count and per-class recall of a metrics dict (for the cards)."""
+    out = {"accuracy": round(metrics["accuracy"], 4), "num_images": metrics["num_images"],
+           "recall": {name: row["recall"] for name, row in metrics["per_class"].items()
+                      if name != "not_found"}}
+    if "not_found" in metrics:
+        out["no_face_found"] = metrics["not_found"]
+    return out
+
+
+def data_description(path) -> str:
+    """What the card says about the training data at ``path``."""
+    if Path(path).suffix.lower() == ".npz":
+        return ("FER2013 faces re-framed as the node frames a detected face "
+                "(training/reframe.py): train for training, validation for model selection "
+                "and these numbers")
+    return ("face expression recognition folders (FER2013 faces): images/train for "
+            "training, images/validation for model selection and these numbers")
+
+
+def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict,
+               extra: dict) -> None:
+    """Write `<model file>.json` with the shared card fields and this file's own numbers
+    (``extra``: more figures of this file, e.g. on photos)."""
     data = model_path.read_bytes()
     own = dict(card)
     own.update(
@@ -88,6 +114,7 @@ def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict) -
             "per_class": metrics["per_class"],
             "confusion_matrix": metrics["confusion_matrix"],
         },
+        **extra,
     )
     Path(str(model_path) + ".json").write_text(json.dumps(own, indent=2) + "\n")
 
@@ -107,6 +134,9 @@ def main(argv=None) -> int:
                              "history.csv joins the run's in training_history.csv and the plots")
     parser.add_argument("--weights", choices=("auto", "best", "swa"), default="auto",
                         help="best.keras, swa.keras, or auto: swa.keras when the run has it")
+    parser.add_argument("--photos", help="real-photo sets for the cards (evaluate.py --photos)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=DATA",
+                        help="another dataset whose validation figures go into the cards")
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
                         help="ship int8 only if it loses less than this many accuracy points")
     args = parser.parse_args(argv)
@@ -144,8 +174,7 @@ def main(argv=None) -> int:
         "input": INPUT_SPEC,
         "output": f"softmax scores, shape (N, {len(class_names)}), in class_names order",
         "training": {
-            "data": "face expression recognition folders (FER2013 faces): images/train for "
-                    "training, images/validation for model selection and these numbers",
+            "data": data_description(args.data),
             "train_images_per_class": dict(zip(class_names, train_counts)),
             # file names only: the run's folders are of the machine that trained it
             "recipe": {key: Path(value).name if key == "init_from" and value else value
@@ -190,8 +219,23 @@ def main(argv=None) -> int:
     else:
         int8_path.unlink()
         print(f"int8 loses {drop:.2f} points (limit {args.max_int8_drop}): not shipped")
+    extras = {path: {} for path in shipped}
+    for name, data_path in (item.split("=", 1) for item in args.also):
+        other = load_dataset(data_path)["validation"]
+        for path in shipped:
+            extras[path].setdefault("other_validation", {})[name] = summary(
+                evaluate(path, other))
+    if args.photos:
+        photos = load_photos(args.photos, tuple(model_class_names(keras_path, class_names)))
+        for path in shipped:
+            results_by_set = evaluate_photos(path, args.photos, photos=photos)
+            extras[path]["photos"] = {name: summary(by_crop[NODE_CROP])
+                                      for name, by_crop in results_by_set.items()}
+            print(f"{path.name}: photos " + ", ".join(
+                f"{name} {figures['accuracy']:.4f}"
+                for name, figures in extras[path]["photos"].items()))
     for path in shipped:
-        write_card(path, card, *results[path])
+        write_card(path, card, *results[path], extras[path])
     from training.report import combine_histories, plot_history, write_history
     history = combine_histories([Path(earlier) / "history.csv" for earlier in args.earlier_runs]
                                 + [run / "history.csv"])
