@@ -2,7 +2,7 @@
 
 For every frame of a clip, in order: ``search.process(bgr, t_s)`` (``fer_ros.face_search``,
 the object the face_detector node calls, built from the node's parameter values), the node's
-crop (``fer_ros.face_crop``) per detection, ``to_model_input`` and
+crop (``fer_ros.face_crop.node_crop``) per detection, ``to_model_input`` and
 ``EmotionClassifier.predict`` (the model the emotion node loads).  Timed per frame, decoding
 the clip not included.  ``t_s`` = frame index / stamp rate: the stamps a camera publishing
 the clip at that rate gives, so a search schedule in ms behaves as in the graph run it is
@@ -57,7 +57,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
     processing time (warm-up included)."""
     import cv2
 
-    from fer_ros.face_crop import face_crop
+    from fer_ros.face_crop import node_crop
     from fer_ros.face_search import make_face_search
     from fer_ros.preprocessing import to_model_input
 
@@ -74,7 +74,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
                 break
             cpu0, t0 = time.process_time(), time.perf_counter()
             found = search.process(bgr, i / stamp_rate)
-            crops = [face_crop(bgr, d) for d in found.detections]
+            crops = [node_crop(bgr, d) for d in found.detections]
             if crops:
                 classifier.predict(to_model_input(crops))
             dt = time.perf_counter() - t0
