@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+import training.model  # noqa: F401  (registers the custom loss for load_model)
 from fer_ros.face_crop import NODE_CROP
 from training.data import load_dataset
 from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
