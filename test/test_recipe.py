@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 skdata = pytest.importorskip("skimage.data")
 
-from training import recipe
+from training import recipe, train
 from training.model import CLASS_NAMES
 
 
@@ -62,3 +62,19 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
     checkpoint = (work / "second" / "last.keras").stat().st_mtime_ns
     assert recipe.main(argv) == 0
     assert (work / "second" / "last.keras").stat().st_mtime_ns == checkpoint
+
+
+@pytest.mark.parametrize("name", ["default.json", "reframed.json"])
+def test_shipped_recipes_chain_their_stages(name):
+    spec = json.loads((recipe.REPO / "training" / "recipes" / name).read_text())
+    names = [stage["name"] for stage in spec["stages"]]
+    assert spec["export"]["run"] in names
+    assert all(run in names for run in spec["export"].get("earlier_runs", []))
+    for index, stage in enumerate(spec["stages"]):
+        assert stage.get("data", "reframed") in ("original", "reframed")
+        if stage.get("data", "reframed") == "reframed":
+            assert spec.get("reframe")
+        init = stage.get("init_from", "")
+        # a stage starts from random weights or from a stage before it
+        assert not init or any(init.startswith(f"{{work}}/{n}/") for n in names[:index])
+        train.parse_args(["--out", "x", *stage["train"]])     # options train.py knows

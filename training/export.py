@@ -13,8 +13,9 @@ Beside them: training_history.csv and accuracy.png/loss.png over the run and the
 it was started from (--earlier-runs, oldest first), and the exported weights'
 confusion_matrix.png.  ``--photos DIR`` adds the real-photo figures of each file
 (training/evaluate.py --photos: the node's detector, crop and model on every set) to its
-card; ``--also NAME=DATA`` the validation figures of another dataset (e.g. the original
-FER2013 framing beside the re-framed faces the model was trained on).
+card (``--cards-only MODEL...``: into the cards of files exported before);
+``--also NAME=DATA`` the validation figures of another dataset (e.g. the original FER2013
+framing beside the re-framed faces the model was trained on).
 """
 
 import argparse
@@ -87,6 +88,29 @@ def summary(metrics: dict) -> dict:
     return out
 
 
+def photo_figures(model_paths, photos_root) -> dict:
+    """{model path: {photo set: summary}} through the node's path (evaluate.py --photos,
+    the node's crop), the photos searched once for all the models."""
+    photos = load_photos(photos_root, tuple(model_class_names(model_paths[0], [])))
+    out = {}
+    for path in model_paths:
+        out[path] = {name: {"node_crop": NODE_CROP, **summary(by_crop[NODE_CROP])}
+                     for name, by_crop in evaluate_photos(path, photos_root,
+                                                          photos=photos).items()}
+        print(f"{Path(path).name}: photos " + ", ".join(
+            f"{name} {figures['accuracy']:.4f}" for name, figures in out[path].items()))
+    return out
+
+
+def add_photo_figures(model_paths, photos_root) -> None:
+    """Put the photo figures into the existing cards of ``model_paths`` (--cards-only)."""
+    for path, figures in photo_figures(model_paths, photos_root).items():
+        card_file = Path(str(path) + ".json")
+        card = json.loads(card_file.read_text())
+        card["photos"] = figures
+        card_file.write_text(json.dumps(card, indent=2) + "\n")
+
+
 def data_description(path) -> str:
     """What the card says about the training data at ``path``."""
     if Path(path).suffix.lower() == ".npz":
@@ -124,8 +148,10 @@ def main(argv=None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, help="training run folder (best.keras inside)")
-    parser.add_argument("--data", required=True, help="dataset with a validation split")
+    parser.add_argument("--run", help="training run folder (best.keras inside)")
+    parser.add_argument("--data", help="dataset with a validation split")
+    parser.add_argument("--cards-only", nargs="+", metavar="MODEL",
+                        help="only put the --photos figures into these models' cards")
     parser.add_argument("--out", default="models")
     parser.add_argument("--name", default="emotion_cnn")
     parser.add_argument("--lineage", help="JSON file describing the earlier training stages "
@@ -141,6 +167,13 @@ def main(argv=None) -> int:
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
                         help="ship int8 only if it loses less than this many accuracy points")
     args = parser.parse_args(argv)
+    if args.cards_only:
+        if not args.photos:
+            parser.error("--cards-only needs --photos")
+        add_photo_figures([Path(p) for p in args.cards_only], args.photos)
+        return 0
+    if not args.run or not args.data:
+        parser.error("--run and --data are required")
     import keras
 
     run, out = Path(args.run), Path(args.out)
@@ -227,14 +260,8 @@ def main(argv=None) -> int:
             extras[path].setdefault("other_validation", {})[name] = summary(
                 evaluate(path, other))
     if args.photos:
-        photos = load_photos(args.photos, tuple(model_class_names(keras_path, class_names)))
-        for path in shipped:
-            results_by_set = evaluate_photos(path, args.photos, photos=photos)
-            extras[path]["photos"] = {name: summary(by_crop[NODE_CROP])
-                                      for name, by_crop in results_by_set.items()}
-            print(f"{path.name}: photos " + ", ".join(
-                f"{name} {figures['accuracy']:.4f}"
-                for name, figures in extras[path]["photos"].items()))
+        for path, figures in photo_figures(shipped, args.photos).items():
+            extras[path]["photos"] = figures
     for path in shipped:
         write_card(path, card, *results[path], extras[path])
     from training.report import combine_histories, plot_history, write_history
