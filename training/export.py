@@ -34,7 +34,7 @@ import numpy as np
 
 import training.model  # noqa: F401  (registers the custom loss for load_model)
 from fer_ros.face_crop import NODE_CROP
-from training.data import load_dataset
+from training.data import CLASS_NAMES, load_dataset
 from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
 from training.provenance import git_commit
 
@@ -88,10 +88,12 @@ def summary(metrics: dict) -> dict:
     return out
 
 
-def photo_figures(model_paths, photos_root) -> dict:
+def photo_figures(model_paths, photos_root, class_names=None) -> dict:
     """{model path: {photo set: summary}} through the node's path (evaluate.py --photos,
-    the node's crop), the photos searched once for all the models."""
-    photos = load_photos(photos_root, tuple(model_class_names(model_paths[0], [])))
+    the node's crop), the photos searched once for all the models; ``class_names``: the
+    models' (default: from the first one's card)."""
+    names = class_names or model_class_names(model_paths[0], CLASS_NAMES)
+    photos = load_photos(photos_root, tuple(names))
     out = {}
     for path in model_paths:
         out[path] = {name: {"node_crop": NODE_CROP, **summary(by_crop[NODE_CROP])}
@@ -260,7 +262,7 @@ def main(argv=None) -> int:
             extras[path].setdefault("other_validation", {})[name] = summary(
                 evaluate(path, other))
     if args.photos:
-        for path, figures in photo_figures(shipped, args.photos).items():
+        for path, figures in photo_figures(shipped, args.photos, class_names).items():
             extras[path]["photos"] = figures
     for path in shipped:
         write_card(path, card, *results[path], extras[path])
