@@ -5,6 +5,8 @@
 #   make demo         setup, then run the demo
 #   make colcon-test  colcon build of this repo in a scratch workspace (test/test_package_build.py)
 #   make bench        run scripts/bench.py
+#   make model        train the default model from scratch (DATA=FER2013 folder, PHOTOS=photo
+#                     sets for the cards; resumable: run it again after a stop); see TRAINING.md
 #   make wheel        build the fer_ros wheel (build/wheel/) with .venv's build tooling
 #   make runtime-test create .venv-runtime/ (runtime set + the wheel, no TensorFlow), run the
 #                     runtime and compressed-graph tests and the demo in it
@@ -90,12 +92,12 @@ STAMP_LAUNCH := $(VENV)/.fer_ros-launch-tools.stamp
 LAUNCH_DISTROS := humble:launch-1.0.7:launch_ros-humble:ros2cli-humble \
 	jazzy:launch-3.4.3:launch_ros-jazzy:ros2cli-jazzy
 
-.PHONY: help setup install rebuild lint test demo colcon-test bench wheel runtime-venv \
+.PHONY: help setup install rebuild lint test demo colcon-test bench model wheel runtime-venv \
 	runtime-test hri-msgs jazzy-venv jazzy-ros-tools jazzy-test launch-tools clean \
 	distclean
 
 help:
-	@sed -n '2,18p' Makefile
+	@sed -n '2,20p' Makefile
 
 $(PY):
 	$(PYTHON_BOOT) -m venv $(VENV)
@@ -159,6 +161,13 @@ colcon-test: $(STAMP_REQS)
 
 bench: $(STAMP_PKG)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+RECIPE    ?= training/recipes/default.json
+MODEL_RUN ?= runs/model
+model: $(STAMP_PKG)
+	@test -n "$(DATA)" || { echo "make model DATA=/path/to/fer2013 [PHOTOS=/path/to/photo-sets]"; exit 2; }
+	$(NICE) $(PY) training/recipe.py --recipe $(RECIPE) --data $(DATA) --work $(MODEL_RUN) \
+		--out models $(if $(PHOTOS),--photos $(PHOTOS))
 
 $(STAMP_WHEEL): $(PKG_SOURCES) $(STAMP_REQS)
 	rm -rf $(WHEEL_DIR)

@@ -9,7 +9,7 @@ from typing import Any
 from sensor_msgs.msg import RegionOfInterest
 
 from fer_ros.budget import clamp_score
-from fer_ros.face_crop import box_crop, face_crop
+from fer_ros.face_crop import box_crop, node_crop
 from fer_ros.msg import Emotion, EmotionArray, FaceDetection, FaceDetectionArray
 from fer_ros.ros_image import bgr_to_image_msg, copy_header
 
@@ -21,8 +21,8 @@ def stamp_seconds(header) -> float:
 
 def detections_to_msg(header, bgr, detections, tracks, tracked_ids,
                       box_crops: bool = False) -> FaceDetectionArray:
-    """The FaceDetectionArray for one frame: boxes, scores, track ids and the crops (and, with
-    ``box_crops``, the plain box crops too)."""
+    """The FaceDetectionArray for one frame: boxes, scores, track ids and the crops
+    (fer_ros.face_crop.node_crop; with ``box_crops``, the plain box crops too)."""
     out = FaceDetectionArray()
     out.header = copy_header(header)
     out.image_height, out.image_width = int(bgr.shape[0]), int(bgr.shape[1])
@@ -35,7 +35,7 @@ def detections_to_msg(header, bgr, detections, tracks, tracked_ids,
                                     width=int(det.w), height=int(det.h), do_rectify=False)
         face.score = float(det.score)
         out.faces.append(face)
-        out.crops.append(bgr_to_image_msg(face_crop(bgr, det), header))
+        out.crops.append(bgr_to_image_msg(node_crop(bgr, det), header))
         if box_crops:
             out.box_crops.append(bgr_to_image_msg(box_crop(bgr, det), header))
     out.tracked_ids = [int(i) for i in tracked_ids]

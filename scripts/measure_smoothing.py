@@ -73,7 +73,7 @@ def classify_clip(args: argparse.Namespace) -> tuple[list[str], Sequences, float
     import cv2
 
     from fer_ros.emotion_classifier import load_classifier
-    from fer_ros.face_crop import face_crop
+    from fer_ros.face_crop import node_crop
     from fer_ros.face_detection import make_detector
     from fer_ros.preprocessing import to_model_input
 
@@ -97,7 +97,7 @@ def classify_clip(args: argparse.Namespace) -> tuple[list[str], Sequences, float
         detections = detector.detect(bgr)
         tracks = tracker.update([d.box for d in detections])
         if detections:
-            scores = classifier.predict(to_model_input([face_crop(bgr, d) for d in detections]))
+            scores = classifier.predict(to_model_input([node_crop(bgr, d) for d in detections]))
             for track, face_scores in zip(tracks, scores):
                 if track.confirmed:
                     sequences[track.id].append((frame_index / fps, face_scores))

@@ -6,7 +6,18 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_ros.face_crop import BOX_FRAMING, EYE_FRAMING, IDENTITY_FRAMING, crop_geometry, face_crop
+from fer_ros.face_crop import (
+    BOX_FRAMING,
+    CROPS,
+    EYE_FRAMING,
+    IDENTITY_FRAMING,
+    NODE_CROP,
+    box_crop,
+    crop_geometry,
+    face_crop,
+    node_crop,
+    upright_box_crop,
+)
 from fer_ros.face_detection import Detection, crop
 
 
@@ -107,3 +118,29 @@ def test_a_crop_leaving_the_frame_repeats_the_border():
     assert (out == 200).all()
     with pytest.raises(ValueError):
         face_crop(image, Detection(0, 0, 30, 30, 0.9), side=0)
+
+
+@pytest.mark.parametrize("angle", [-15.0, 0.0, 18.0])
+def test_the_upright_box_turns_the_eyes_level_and_keeps_the_box(angle):
+    right, left = _tilted_eyes(angle)
+    image = np.zeros((240, 320), np.uint8)
+    for x, y in (right, left):
+        cv2.circle(image, (round(16 * x), round(16 * y)), 16 * 5, 255, -1, cv2.LINE_AA, 4)
+    det = Detection(100, 60, 120, 120, 0.9, (right, left, (160, 140), (160, 155),
+                                             (110, 125), (210, 125)))
+    out = upright_box_crop(image, det)
+    assert out.shape == (120, 120)                 # the box's own size
+    (x0, y0), (x1, y1) = _blob_centres(out)
+    assert abs(y1 - y0) < 0.6                      # eye line horizontal
+    # turned about the box centre (160, 120), which is the eye midpoint here
+    assert (x0 + x1) / 2 == pytest.approx(60, abs=0.6)
+    assert (y0 + y1) / 2 == pytest.approx(60, abs=0.6)
+
+
+def test_the_node_crop_is_one_of_the_crops_and_the_box_without_eyes():
+    assert CROPS[NODE_CROP] is upright_box_crop
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (120, 160, 3), np.uint8)
+    det = Detection(30, 20, 57, 61, 0.8)
+    np.testing.assert_array_equal(node_crop(image, det), crop(image, det))
+    np.testing.assert_array_equal(box_crop(image, det), crop(image, det))

@@ -7,7 +7,6 @@ what comes out on faces, emotions, image_annotated(/compressed) and camera_info.
 
 from __future__ import annotations
 
-import math
 import re
 
 import cv2
@@ -19,7 +18,8 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from fer_ros.face_crop import EYE_FRAMING, face_crop
+from fer_ros.face_crop import node_crop
+from fer_ros.face_detection import Detection
 from fer_ros.face_search import make_face_detector
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -146,16 +146,15 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
             ids_by_slot[best].add(face.id)
             assert 0.5 <= face.score <= 1.0
             assert stamp_key(crop_msg.header) == stamp_key(msg.header)
-            # the canonical crop (fer_ros.face_crop): upright on the eye line, framed like
-            # the training faces, at frame resolution
-            side = round(EYE_FRAMING.scale * math.sqrt(box[2] * box[3]))
-            assert (crop_msg.encoding, crop_msg.width, crop_msg.height) == \
-                ("bgr8", side, side)
-            got = np.frombuffer(bytes(crop_msg.data), np.uint8).reshape(side, side, 3)
-            # the same face as the canonical crop of a fresh search on this frame (the node
-            # may have looked with the close-up model: key points differ a little)
+            # the node's crop (fer_ros.face_crop.node_crop) of this box, at frame resolution
             fresh = max(search.detect(frame), key=lambda d: iou(d.box, box))
-            reference = cv2.resize(face_crop(frame, fresh), (side, side))
+            height, width = node_crop(frame, Detection(*box, 1.0, fresh.keypoints)).shape[:2]
+            assert (crop_msg.encoding, crop_msg.width, crop_msg.height) == \
+                ("bgr8", width, height)
+            got = np.frombuffer(bytes(crop_msg.data), np.uint8).reshape(height, width, 3)
+            # the same face as the node's crop of a fresh search on this frame (the node
+            # may have looked with the close-up model: key points differ a little)
+            reference = cv2.resize(node_crop(frame, fresh), (width, height))
             similarity = cv2.matchTemplate(got, reference, cv2.TM_CCOEFF_NORMED)[0, 0]
             assert similarity > 0.85, (i, box, similarity)
     # each face kept one track id, and the two ids differ

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from std_msgs.msg import Header
 
-from fer_ros.face_crop import face_crop
+from fer_ros.face_crop import node_crop
 from fer_ros.face_detection import Detection
 from fer_ros.messages import detections_to_msg, emotions_to_msg, stamp_seconds
 from fer_ros.smoothing import SmoothedEmotion
@@ -37,9 +37,9 @@ def test_detections_to_msg_boxes_ids_and_crops():
                                                                                        False]
     assert (msg.faces[0].box.x_offset, msg.faces[0].box.width) == (20, 20)
     assert msg.faces[1].score == pytest.approx(0.4)
-    # the crops are the canonical ones (fer_ros.face_crop: here the box framing, no eyes)
-    expected = face_crop(bgr, dets[0])
-    assert (msg.crops[0].height, msg.crops[0].width) == expected.shape[:2] != (20, 20)
+    # the crops are the node's (fer_ros.face_crop.node_crop: no eyes here, so the box)
+    expected = node_crop(bgr, dets[0])
+    assert (msg.crops[0].height, msg.crops[0].width) == expected.shape[:2]
     assert bytes(msg.crops[0].data) == expected.tobytes()
     assert list(msg.tracked_ids) == [7, 8, 3]
     untracked = detections_to_msg(header(), bgr, dets[:1], None, [])

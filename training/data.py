@@ -1,9 +1,10 @@
 """Dataset loading and augmentation for the emotion CNN (NumPy + OpenCV, no TensorFlow).
 
-Two layouts are read by path:
+Three layouts are read by path:
 - the Kaggle "face expression recognition" folders: `images/train/<class>/*.jpg` and
   `images/validation/<class>/*.jpg` (a flat `<class>/*.jpg` folder is one split of its own);
-- the original FER2013 `fer2013.csv` (columns emotion, pixels, Usage).
+- the original FER2013 `fer2013.csv` (columns emotion, pixels, Usage);
+- a re-framed dataset file `*.npz` written by training/reframe.py (`save_reframed`).
 Every image becomes 48x48 uint8 grayscale. Unreadable files are skipped and counted.
 """
 
@@ -107,12 +108,15 @@ def load_fer2013_csv(path: Path) -> dict:
 def load_dataset(path) -> dict:
     """Load every split found at `path` as {split name: Split}.
 
-    `path` may be fer2013.csv, a folder holding `images/<split>/<class>/`, a folder holding
-    `<split>/<class>/` (train, validation, test), or a flat `<class>/` folder (split "all").
+    `path` may be fer2013.csv, a re-framed .npz, a folder holding `images/<split>/<class>/`,
+    a folder holding `<split>/<class>/` (train, validation, test), or a flat `<class>/`
+    folder (split "all").
     """
     path = Path(path)
     if path.is_file() and path.suffix.lower() == ".csv":
         return load_fer2013_csv(path)
+    if path.is_file() and path.suffix.lower() == ".npz":
+        return load_reframed(path)
     if not path.is_dir():
         raise FileNotFoundError(f"dataset not found: {path}")
     if (path / "images").is_dir():
@@ -121,6 +125,29 @@ def load_dataset(path) -> dict:
     if split_dirs:
         return {d.name: load_class_folders(d) for d in split_dirs}
     return {"all": load_class_folders(path)}
+
+
+def save_reframed(path, splits: dict, found: dict) -> None:
+    """Write re-framed splits ({name: Split}) and their masks of re-framed faces ({name:
+    bool array}) as one .npz file, atomically."""
+    path = Path(path)
+    arrays = {"class_names": np.array(next(iter(splits.values())).class_names)}
+    for name, split in splits.items():
+        arrays.update({f"{name}_images": split.images, f"{name}_labels": split.labels,
+                       f"{name}_found": found[name]})
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load_reframed(path) -> dict:
+    """The splits of a file written by ``save_reframed``."""
+    with np.load(path) as arrays:
+        names = tuple(str(n) for n in arrays["class_names"])
+        splits = [key.removesuffix("_images") for key in arrays.files
+                  if key.endswith("_images")]
+        return {name: Split(arrays[f"{name}_images"], arrays[f"{name}_labels"], names)
+                for name in splits}
 
 
 def _stack(images: list) -> np.ndarray:
@@ -163,3 +190,51 @@ class Augmentation:
                 out[i, y:y + h, x:x + w] = rng.uniform(0, 255)
         out *= gains[:, None, None]
         return np.clip(out, 0.0, 255.0, out=out)
+
+
+@dataclasses.dataclass(frozen=True)
+class CameraAugmentation:
+    """What a camera does to a face that FER2013's faces do not show, per image: a tone
+    curve (gamma, contrast), and now and then blur, sensor noise, JPEG compression and the
+    detail lost by a small face (down- and up-scaled).  Applied after ``Augmentation``."""
+
+    max_log_gamma: float = 0.4            # gamma in [e^-0.4, e^0.4] = [0.67, 1.49]
+    max_contrast: float = 0.3             # contrast x[0.7, 1.3] about the image mean
+    blur_probability: float = 0.25
+    blur_sigma: tuple = (0.4, 1.2)
+    noise_probability: float = 0.25
+    noise_sigma: tuple = (2.0, 8.0)
+    jpeg_probability: float = 0.25
+    jpeg_quality: tuple = (30, 90)
+    small_face_probability: float = 0.2
+    small_face_side: tuple = (16, 36)     # pixels the face had before upscaling to 48
+
+    def apply(self, batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A new float32 batch (N, 48, 48) in [0, 255] from a float32 batch."""
+        count = len(batch)
+        gammas = np.exp(rng.uniform(-self.max_log_gamma, self.max_log_gamma, count))
+        contrasts = 1.0 + rng.uniform(-self.max_contrast, self.max_contrast, count)
+        draws = rng.random((count, 4))
+        blur = rng.uniform(*self.blur_sigma, count)
+        noise = rng.uniform(*self.noise_sigma, count)
+        quality = rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1, count)
+        small = rng.integers(self.small_face_side[0], self.small_face_side[1] + 1, count)
+        out = np.empty_like(batch, dtype=np.float32)
+        for i in range(count):
+            image = 255.0 * (np.clip(batch[i], 0, 255) / 255.0) ** gammas[i]
+            mean = image.mean()
+            image = mean + contrasts[i] * (image - mean)
+            if draws[i, 0] < self.small_face_probability:
+                side = int(small[i])
+                image = cv2.resize(cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA),
+                                   (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_LINEAR)
+            if draws[i, 1] < self.blur_probability:
+                image = cv2.GaussianBlur(image, (0, 0), float(blur[i]))
+            if draws[i, 2] < self.noise_probability:
+                image = image + rng.normal(0.0, noise[i], image.shape)
+            if draws[i, 3] < self.jpeg_probability:
+                encoded = cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8),
+                                       [cv2.IMWRITE_JPEG_QUALITY, int(quality[i])])[1]
+                image = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+            out[i] = np.clip(image, 0.0, 255.0)
+        return out

@@ -11,7 +11,11 @@ validation accuracy; each with a model card `<file>.json` (class names in output
 spec, training data and recipe, validation accuracy overall and per class, commit, date).
 Beside them: training_history.csv and accuracy.png/loss.png over the run and the earlier runs
 it was started from (--earlier-runs, oldest first), and the exported weights'
-confusion_matrix.png.
+confusion_matrix.png.  ``--photos DIR`` adds the real-photo figures of each file
+(training/evaluate.py --photos: the node's detector, crop and model on every set) to its
+card (``--cards-only MODEL...``: into the cards of files exported before);
+``--also NAME=DATA`` the validation figures of another dataset (e.g. the original FER2013
+framing beside the re-framed faces the model was trained on).
 """
 
 import argparse
@@ -28,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from training.data import load_dataset
-from training.evaluate import evaluate
+import training.model  # noqa: F401  (registers the custom loss for load_model)
+from fer_ros.face_crop import NODE_CROP
+from training.data import CLASS_NAMES, load_dataset
+from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
 from training.provenance import git_commit
 
 CONFUSION_FIGURE = "confusion_matrix.png"
@@ -72,8 +78,55 @@ def max_output_difference(first, second, images: np.ndarray) -> float:
     return float(np.abs(first(batch) - second(batch)).max())
 
 
-def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict) -> None:
-    """Write `<model file>.json` with the shared card fields and this file's own numbers."""
+def summary(metrics: dict) -> dict:
+    """Accuracy, count and per-class recall of a metrics dict (for the cards)."""
+    out = {"accuracy": round(metrics["accuracy"], 4), "num_images": metrics["num_images"],
+           "recall": {name: row["recall"] for name, row in metrics["per_class"].items()
+                      if name != "not_found"}}
+    if "not_found" in metrics:
+        out["no_face_found"] = metrics["not_found"]
+    return out
+
+
+def photo_figures(model_paths, photos_root, class_names=None) -> dict:
+    """{model path: {photo set: summary}} through the node's path (evaluate.py --photos,
+    the node's crop), the photos searched once for all the models; ``class_names``: the
+    models' (default: from the first one's card)."""
+    names = class_names or model_class_names(model_paths[0], CLASS_NAMES)
+    photos = load_photos(photos_root, tuple(names))
+    out = {}
+    for path in model_paths:
+        out[path] = {name: {"node_crop": NODE_CROP, **summary(by_crop[NODE_CROP])}
+                     for name, by_crop in evaluate_photos(path, photos_root,
+                                                          photos=photos).items()}
+        print(f"{Path(path).name}: photos " + ", ".join(
+            f"{name} {figures['accuracy']:.4f}" for name, figures in out[path].items()))
+    return out
+
+
+def add_photo_figures(model_paths, photos_root) -> None:
+    """Put the photo figures into the existing cards of ``model_paths`` (--cards-only)."""
+    for path, figures in photo_figures(model_paths, photos_root).items():
+        card_file = Path(str(path) + ".json")
+        card = json.loads(card_file.read_text())
+        card["photos"] = figures
+        card_file.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def data_description(path) -> str:
+    """What the card says about the training data at ``path``."""
+    if Path(path).suffix.lower() == ".npz":
+        return ("FER2013 faces re-framed as the node frames a detected face "
+                "(training/reframe.py): train for training, validation for model selection "
+                "and these numbers")
+    return ("face expression recognition folders (FER2013 faces): images/train for "
+            "training, images/validation for model selection and these numbers")
+
+
+def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict,
+               extra: dict) -> None:
+    """Write `<model file>.json` with the shared card fields and this file's own numbers
+    (``extra``: more figures of this file, e.g. on photos)."""
     data = model_path.read_bytes()
     own = dict(card)
     own.update(
@@ -88,6 +141,7 @@ def write_card(model_path: Path, card: dict, metrics: dict, tta_metrics: dict) -
             "per_class": metrics["per_class"],
             "confusion_matrix": metrics["confusion_matrix"],
         },
+        **extra,
     )
     Path(str(model_path) + ".json").write_text(json.dumps(own, indent=2) + "\n")
 
@@ -96,8 +150,10 @@ def main(argv=None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, help="training run folder (best.keras inside)")
-    parser.add_argument("--data", required=True, help="dataset with a validation split")
+    parser.add_argument("--run", help="training run folder (best.keras inside)")
+    parser.add_argument("--data", help="dataset with a validation split")
+    parser.add_argument("--cards-only", nargs="+", metavar="MODEL",
+                        help="only put the --photos figures into these models' cards")
     parser.add_argument("--out", default="models")
     parser.add_argument("--name", default="emotion_cnn")
     parser.add_argument("--lineage", help="JSON file describing the earlier training stages "
@@ -107,9 +163,19 @@ def main(argv=None) -> int:
                              "history.csv joins the run's in training_history.csv and the plots")
     parser.add_argument("--weights", choices=("auto", "best", "swa"), default="auto",
                         help="best.keras, swa.keras, or auto: swa.keras when the run has it")
+    parser.add_argument("--photos", help="real-photo sets for the cards (evaluate.py --photos)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=DATA",
+                        help="another dataset whose validation figures go into the cards")
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
                         help="ship int8 only if it loses less than this many accuracy points")
     args = parser.parse_args(argv)
+    if args.cards_only:
+        if not args.photos:
+            parser.error("--cards-only needs --photos")
+        add_photo_figures([Path(p) for p in args.cards_only], args.photos)
+        return 0
+    if not args.run or not args.data:
+        parser.error("--run and --data are required")
     import keras
 
     run, out = Path(args.run), Path(args.out)
@@ -144,8 +210,7 @@ def main(argv=None) -> int:
         "input": INPUT_SPEC,
         "output": f"softmax scores, shape (N, {len(class_names)}), in class_names order",
         "training": {
-            "data": "face expression recognition folders (FER2013 faces): images/train for "
-                    "training, images/validation for model selection and these numbers",
+            "data": data_description(args.data),
             "train_images_per_class": dict(zip(class_names, train_counts)),
             # file names only: the run's folders are of the machine that trained it
             "recipe": {key: Path(value).name if key == "init_from" and value else value
@@ -190,8 +255,17 @@ def main(argv=None) -> int:
     else:
         int8_path.unlink()
         print(f"int8 loses {drop:.2f} points (limit {args.max_int8_drop}): not shipped")
+    extras = {path: {} for path in shipped}
+    for name, data_path in (item.split("=", 1) for item in args.also):
+        other = load_dataset(data_path)["validation"]
+        for path in shipped:
+            extras[path].setdefault("other_validation", {})[name] = summary(
+                evaluate(path, other))
+    if args.photos:
+        for path, figures in photo_figures(shipped, args.photos, class_names).items():
+            extras[path]["photos"] = figures
     for path in shipped:
-        write_card(path, card, *results[path])
+        write_card(path, card, *results[path], extras[path])
     from training.report import combine_histories, plot_history, write_history
     history = combine_histories([Path(earlier) / "history.csv" for earlier in args.earlier_runs]
                                 + [run / "history.csv"])

@@ -15,22 +15,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cv2
 import numpy as np
 
 from fer_ros.face_search import make_face_detector
 from training.data import IMAGE_SIZE, load_dataset
-
-UPSCALE = 4
-FRAME = 384
+from training.reframe import FRAME, UPSCALE, face_in_frame
 
 
 def measure(detector, face48: np.ndarray):
     """(box dx, dy, scale, eye dx, dy, scale, eye angle deg) of one training face, or None."""
-    big = cv2.resize(face48, None, fx=UPSCALE, fy=UPSCALE, interpolation=cv2.INTER_CUBIC)
-    pad = (FRAME - big.shape[0]) // 2
-    frame = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    dets = detector.detect(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    dets = detector.detect(face_in_frame(face48))
     if not dets:
         return None
     centre = FRAME / 2

@@ -6,7 +6,8 @@ every runtime (Keras, LiteRT) feeds it the same unscaled pixels.
 """
 
 import keras
-from keras import layers
+import numpy as np
+from keras import layers, ops
 
 IMAGE_SIZE = 48
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
@@ -16,6 +17,35 @@ REFERENCE_CONV_BLOCKS = ((64, 3), (128, 5), (512, 3), (512, 3))
 REFERENCE_DENSE_UNITS = (256, 512)
 
 
+@keras.saving.register_keras_serializable(package="fer_ros")
+class LogitAdjustedCrossEntropy(keras.losses.Loss):
+    """Cross-entropy of the scores with ``tau * log(prior)`` added to their logits (Menon et
+    al., "Long-tail learning via logit adjustment", 2021): the network itself learns scores
+    that do not favour the frequent classes, so its plain output suits balanced data."""
+
+    def __init__(self, log_prior, tau: float = 1.0, label_smoothing: float = 0.0,
+                 name: str = "logit_adjusted_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.log_prior = [float(v) for v in np.ravel(log_prior)]
+        self.tau, self.label_smoothing = float(tau), float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        logits = (ops.log(ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0))
+                  + self.tau * ops.convert_to_tensor(self.log_prior, "float32"))
+        return keras.losses.categorical_crossentropy(
+            y_true, logits, from_logits=True, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "log_prior": self.log_prior, "tau": self.tau,
+                "label_smoothing": self.label_smoothing}
+
+
+def log_prior(class_counts) -> np.ndarray:
+    """log of the class frequencies (training-set counts)."""
+    counts = np.maximum(np.asarray(class_counts, np.float64), 1.0)
+    return np.log(counts / counts.sum())
+
+
 def make_model(
     num_classes: int = len(CLASS_NAMES),
     conv_dropout: float = 0.25,
@@ -23,12 +53,15 @@ def make_model(
     learning_rate: float = 1e-3,
     label_smoothing: float = 0.0,
     l2: float = 0.0,
+    class_counts=None,
+    logit_adjustment: float = 0.0,
 ) -> keras.Model:
     """Build and compile the reference CNN.
 
     Four conv blocks (64 3x3, 128 5x5, 512 3x3, 512 3x3), each Conv -> BatchNorm -> ReLU ->
     2x2 max-pool -> dropout; flatten; Dense 256 and Dense 512, each Dense -> BatchNorm -> ReLU ->
-    dropout; softmax. Adam, categorical cross-entropy, accuracy.
+    dropout; softmax. Adam, categorical cross-entropy, accuracy.  With ``logit_adjustment``
+    tau > 0 the loss is LogitAdjustedCrossEntropy over the training ``class_counts``' prior.
     """
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="pixels")
@@ -50,9 +83,14 @@ def make_model(
     outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
                            name="probabilities")(x)
     model = keras.Model(inputs, outputs, name="fer_reference_cnn")
+    if logit_adjustment > 0:
+        loss = LogitAdjustedCrossEntropy(log_prior(class_counts), logit_adjustment,
+                                         label_smoothing)
+    else:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        loss=loss,
         metrics=["accuracy"],
     )
     return model

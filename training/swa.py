@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+import training.model  # noqa: F401  (registers the custom loss for load_model)
+
 
 class RunningAverage:
     """Running mean of a model's weights over epochs, kept in an .npz file (no pickles)."""

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras
 import numpy as np
 
-from training.data import Augmentation, load_dataset
+from training.data import Augmentation, CameraAugmentation, load_dataset
 from training.model import make_model
 from training.provenance import git_commit
 from training.swa import RunningAverage
@@ -60,7 +60,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--l2", type=float, default=0.0)
     parser.add_argument("--augment", choices=("on", "off"), default="on")
+    parser.add_argument("--camera-augment", choices=("on", "off"), default="off",
+                        help="also tone, blur, noise, JPEG and small-face changes "
+                        "(training/data.py CameraAugmentation)")
     parser.add_argument("--class-weight", choices=("none", "balanced", "sqrt"), default="none")
+    parser.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU",
+                        help="train with logit-adjusted cross-entropy over the training "
+                        "set's class prior (training/model.py); 1 = balanced, 0 = off")
     parser.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
                         help="mixed_bfloat16 is ~1.7x faster on CPUs with AMX/AVX512-BF16")
     parser.add_argument("--init-from", help="start from the weights of this .keras model of the "
@@ -103,12 +109,12 @@ class AugmentedBatches(keras.utils.PyDataset):
     """Shuffled, augmented training batches; epoch e of a stream always yields the same batches."""
 
     def __init__(self, images, labels, num_classes, batch_size, augmentation, stream,
-                 start_epoch, sample_weights=None):
+                 start_epoch, sample_weights=None, camera=None):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images, self.labels = images, labels
         self.num_classes, self.batch_size = num_classes, batch_size
         self.augmentation, self.stream = augmentation, list(stream)
-        self.sample_weights = sample_weights
+        self.sample_weights, self.camera = sample_weights, camera
         self.epoch = start_epoch
         self.order = self._order_for(start_epoch)
 
@@ -124,6 +130,8 @@ class AugmentedBatches(keras.utils.PyDataset):
         if self.augmentation is not None:
             rng = np.random.default_rng([*self.stream, self.epoch, index])
             batch = self.augmentation.apply(images, rng)
+            if self.camera is not None:
+                batch = self.camera.apply(batch, rng)
         else:
             batch = images.astype(np.float32)
         targets = keras.utils.to_categorical(self.labels[picked], self.num_classes)
@@ -284,7 +292,9 @@ def main(argv=None) -> int:
         model = make_model(num_classes=num_classes, conv_dropout=options["conv_dropout"],
                            dense_dropout=options["dense_dropout"],
                            learning_rate=options["learning_rate"],
-                           label_smoothing=options["label_smoothing"], l2=options["l2"])
+                           label_smoothing=options["label_smoothing"], l2=options["l2"],
+                           class_counts=train.class_counts(),
+                           logit_adjustment=options.get("logit_adjust", 0.0))
         if options.get("init_from"):
             model.set_weights(keras.saving.load_model(options["init_from"]).get_weights())
             print(f"initial weights from {options['init_from']}")
@@ -298,7 +308,8 @@ def main(argv=None) -> int:
         batches = AugmentedBatches(
             train.images, train.labels, num_classes, options["batch_size"], augmentation,
             stream, start_epoch,
-            class_weights(train.class_counts(), options["class_weight"]))
+            class_weights(train.class_counts(), options["class_weight"]),
+            CameraAugmentation() if options.get("camera_augment") == "on" else None)
         validation_data = (validation.images[..., None].astype(np.float32),
                            keras.utils.to_categorical(validation.labels, num_classes))
         model.fit(batches, validation_data=validation_data, epochs=options["epochs"],

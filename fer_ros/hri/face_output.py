@@ -8,7 +8,7 @@ REP-155 ("Global Parameters", "Faces"): ``/humans/faces/<id>/cropped`` is the fa
 from the source image, "if necessary scaled, centered and 0-padded" to
 ``/humans/faces/width`` x ``/humans/faces/height`` (default 128 x 128), and ``aligned`` is the
 same face with the eyes horizontal, at the same resolution. Here ``cropped`` is the detector's
-box and ``aligned`` the upright canonical crop (:mod:`fer_ros.face_crop`).
+box and ``aligned`` the upright crop the model classifies (:func:`fer_ros.face_crop.node_crop`).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class HriFace(NamedTuple):
     """What the emotion node has for one classified face of a frame."""
 
     emotion: Any                    # fer_ros/Emotion: face_id, box, detection_score, scores...
-    aligned: np.ndarray             # the upright canonical crop (bgr)
+    aligned: np.ndarray             # the upright crop the model classifies (bgr)
     box: np.ndarray | None          # the plain box crop (bgr), None when the message had none
 
 

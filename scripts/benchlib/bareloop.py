@@ -2,7 +2,7 @@
 
 For every frame of a clip, in order: ``search.process(bgr, t_s)`` (``fer_ros.face_search``,
 the object the face_detector node calls, built from the node's parameter values), the node's
-crop (``fer_ros.face_crop``) per detection, ``to_model_input`` and
+crop (``fer_ros.face_crop.node_crop``) per detection, ``to_model_input`` and
 ``EmotionClassifier.predict`` (the model the emotion node loads).  Timed per frame, decoding
 the clip not included.  ``t_s`` = frame index / stamp rate: the stamps a camera publishing
 the clip at that rate gives, and frame i is handed over no sooner than i / rate seconds after
@@ -65,7 +65,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
     or for ``max_seconds`` (wall time, warm-up included; one frame at least)."""
     import cv2
 
-    from fer_ros.face_crop import face_crop
+    from fer_ros.face_crop import node_crop
     from fer_ros.face_search import make_face_search
     from fer_ros.preprocessing import to_model_input
 
@@ -89,7 +89,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
                 cpu_start = time.process_time()
             t0 = time.perf_counter()
             found = search.process(bgr, i / stamp_rate)
-            crops = [face_crop(bgr, d) for d in found.detections]
+            crops = [node_crop(bgr, d) for d in found.detections]
             if crops:
                 classifier.predict(to_model_input(crops))
             dt = time.perf_counter() - t0

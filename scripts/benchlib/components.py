@@ -63,7 +63,7 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
     import cv2
 
     from fer_ros import sample_clip
-    from fer_ros.face_crop import face_crop
+    from fer_ros.face_crop import node_crop
     from fer_ros.face_detection import make_detector
     from fer_ros.preprocessing import to_model_input
 
@@ -96,7 +96,7 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
     frame, crops = next(iter(frames.values()))[0], []
     for fr in frames.values():
         for f in fr[:30]:
-            found_crops = [face_crop(f, d) for d in det.detect(f)]
+            found_crops = [node_crop(f, d) for d in det.detect(f)]
             if len(found_crops) > len(crops):
                 frame, crops = f, found_crops
     if not crops:
