@@ -22,8 +22,9 @@ happy, dim -> neutral), so its raw labels are known to flicker and its smoothed 
 not.
 
 Frames go in one at a time from a helper node (the next one once both emotion outputs for the
-previous one arrived and the detector's search beside, if one started, is done, so no frame
-is dropped and the test is deterministic) through
+previous one arrived and the detector's search beside, if one started, is done, and not
+before its time at 15 fps, so no frame is dropped and the search schedule, a share of the
+CPU's time, sees a camera's pace: the test is deterministic) through
 FaceDetectorNode (default tracker parameters) and two EmotionNodes (time_constant_s 0.5,
 switch_margin 0.1). Checked:
 
@@ -47,6 +48,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 
 import numpy as np
 import pytest
@@ -335,13 +337,17 @@ def test_two_faces_swapping_places_keep_their_ids_and_steady_labels(
     def stats():
         return detector.stats(), emotion.stats(), bright.stats()
 
-    # ---- run: one frame at a time, the next once both emotion results are in and the
-    # detector's search beside (if one started) is done, as on a CPU that finishes it within
-    # the camera's frame interval (the frames come faster than 15 fps here)
+    # ---- run: one frame at a time at 15 fps, the next once both emotion results are in and
+    # the detector's search beside (if one started) is done, as on a CPU that finishes it
+    # within the camera's frame interval
     sent = []
+    start = time.monotonic()
     for i, frame in enumerate(frames):
         msg = image_msg(frame, i)
         sent.append(key(msg.header))
+        # at the camera's rate in wall time too: the search schedule is a share of the CPU's
+        # time, so frames sent faster would get fewer searches than a camera's
+        time.sleep(max(0.0, start + i / FPS - time.monotonic()))
         image_pub.publish(msg)
         assert spin_until(executor, lambda: len(emotions.messages) > i
                           and len(bright_emotions.messages) > i, timeout=15.0), (i, stats())
