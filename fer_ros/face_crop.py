@@ -21,7 +21,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from fer_ros.face_detection.common import crop
+from fer_ros.boxes import clip_to_image
 
 __all__ = ["Framing", "BOX_FRAMING", "EYE_FRAMING", "IDENTITY_FRAMING", "face_crop",
            "crop_geometry", "upright_box_geometry", "warp_crop", "box_crop",
@@ -139,9 +139,12 @@ def warp_crop(bgr: np.ndarray, geometry: tuple, side: int | None = None) -> np.n
 
 
 def box_crop(bgr: np.ndarray, det) -> np.ndarray:
-    """The detector box itself (clipped to the frame), a new array: the ``raw`` crop, and
-    the plain crop that ROS4HRI publishes as ``cropped``."""
-    return crop(bgr, det).copy()
+    """The detector box itself, clipped to the frame (at least 1 x 1 pixel), a new array:
+    the ``raw`` crop, and the plain crop that ROS4HRI publishes as ``cropped``."""
+    height, width = bgr.shape[:2]
+    x, y, w, h = clip_to_image(float(det.x), float(det.y), float(det.x) + float(det.w),
+                               float(det.y) + float(det.h), width, height)
+    return bgr[y:y + h, x:x + w].copy()
 
 
 #: the crops the node can send, by name: the canonical crop, the raw detector box, and the
