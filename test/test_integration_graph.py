@@ -131,7 +131,7 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
     assert detector.stats().get("failed", 0) == 0 and emotion.stats().get("failed", 0) == 0
     assert len(faces.messages) >= 3, "too few frames processed"
 
-    # ---- faces: header of the source, boxes near the known faces, crops = canonical crops
+    # ---- faces: header of the source, boxes near the known faces, crops = the node's crops
     ids_by_slot = {0: set(), 1: set()}
     search = make_face_detector({})
     for msg in faces.messages:
