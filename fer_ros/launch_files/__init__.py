@@ -19,7 +19,8 @@ NOT_GIVEN = ""
 COMMON_ARGUMENTS = ("params_file", "namespace", "log_level")
 
 #: executable -> {launch argument: (node parameter, its type)}; ``hri`` also sets the
-#: face_detector's ``box_crops``, which the ROS4HRI ``cropped`` topic needs
+#: face_detector's ``box_crops``, which the ROS4HRI ``cropped`` topic needs. The ``pipeline``
+#: executable's options of the same names (--source, --model, --detector, --hri) follow it.
 NODE_ARGUMENTS: Mapping[str, Mapping[str, tuple[str, type]]] = {
     "camera": {"source": ("source", str)},
     "face_detector": {"detector": ("detector", str), "autostart": ("autostart", bool),
