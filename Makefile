@@ -228,7 +228,7 @@ $(STAMP_JAZZY_PKG): $(PKG_SOURCES) $(STAMP_JAZZY_REQS)
 jazzy-venv: $(STAMP_JAZZY_PKG)
 
 $(STAMP_JAZZY_TOOLS): scripts/install_jazzy_ros_tools.sh \
-		cmake/message_package_in_venv.cmake $(STAMP_JAZZY_REQS)
+		cmake/message_package_in_venv.cmake cmake/fer_ros_wheel_fixes.cmake $(STAMP_JAZZY_REQS)
 	$(NICE) bash scripts/install_jazzy_ros_tools.sh $(JAZZY_VENV) $(SHARED_ROS) \
 	  build/jazzy-ros-tools
 	touch $@

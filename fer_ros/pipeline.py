@@ -38,6 +38,7 @@ from rclpy.parameter import Parameter
 from fer_ros import share_path
 from fer_ros.errors import StartupError
 from fer_ros.face_detection import DETECTOR_NAMES
+from fer_ros.launch_files import NODE_ARGUMENTS
 from fer_ros.nodes import NODE_CLASSES
 from fer_ros.nodes.lifecycle import TransitionFailed
 from fer_ros.nodes.runner import run
@@ -242,19 +243,17 @@ def _topic_count(text: str) -> tuple[str, int]:
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {name: {} for name in NODE_ORDER}
-    if args.source is not None:
-        out["camera"]["source"] = args.source
     if args.loop is not None:
         out["camera"]["loop"] = bool(args.loop)
     if args.fps is not None:
         out["camera"]["fps"] = float(args.fps)
-    if args.model is not None:
-        out["emotion"]["model_path"] = args.model
-    if args.detector is not None:
-        out["face_detector"]["detector"] = args.detector
-    if args.hri:
-        out["emotion"]["hri"] = True
-        out["face_detector"]["box_crops"] = True
+    # --source, --model, --detector, --hri set what the launch arguments of the same names
+    # set (fer_ros.launch_files: e.g. hri also turns on the face_detector's box_crops)
+    for executable, arguments in NODE_ARGUMENTS.items():
+        for argument, (parameter, _) in arguments.items():
+            value = getattr(args, argument, None)
+            if value is not None:
+                out[executable][parameter] = value
     return out
 
 

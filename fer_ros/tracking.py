@@ -226,7 +226,6 @@ class FaceTracker:
         cost = np.where(allowed, cost, _GATED_OUT_COST)
         return [(t, d) for t, d in min_cost_assignment(cost) if allowed[t, d]]
 
-
     def _dissimilarity(self, looks: list[np.ndarray | None]) -> np.ndarray:
         """(tracks, detections) matrix of 1 - cosine similarity; 0 where either side has no
         descriptor."""

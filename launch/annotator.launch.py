@@ -7,11 +7,10 @@ An argument left unset leaves its parameter to params_file (fer_ros.launch_files
 """
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from launch_ros.substitutions import FindPackageShare
 
-from fer_ros.launch_files import node_parameters
+from fer_ros.launch_files import common_arguments, node_parameters
 from launch import LaunchDescription
 
 
@@ -26,14 +25,7 @@ def launch_node(context):
 
 def generate_launch_description():
     return LaunchDescription([
-        DeclareLaunchArgument(
-            'params_file',
-            default_value=PathJoinSubstitution(
-                [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
-            description='ROS 2 parameter file'),
-        DeclareLaunchArgument('namespace', default_value='', description='Node namespace'),
-        DeclareLaunchArgument('log_level', default_value='info',
-                              description='Log level (debug, info, warn, error)'),
+        *common_arguments(),
         DeclareLaunchArgument(
             'image', default_value='image_raw',
             description='Input image topic (the one the face_detector reads)'),

@@ -20,6 +20,7 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
 
+from fer_ros.launch_files import COMMON_ARGUMENTS, common_arguments
 from launch import LaunchDescription
 
 #: executable -> the launch arguments its launch file takes from this one
@@ -29,7 +30,6 @@ NODE_ARGUMENTS = {
     'emotion': ('model', 'autostart', 'hri'),
     'annotator': (),
 }
-COMMON_ARGUMENTS = ('params_file', 'namespace', 'log_level')
 
 
 def include(executable):
@@ -42,17 +42,7 @@ def include(executable):
 
 def generate_launch_description():
     arguments = [
-        DeclareLaunchArgument(
-            'params_file',
-            default_value=PathJoinSubstitution(
-                [FindPackageShare('fer_ros'), 'config', 'fer_ros.yaml']),
-            description='ROS 2 parameter file for all nodes'),
-        DeclareLaunchArgument(
-            'namespace', default_value='',
-            description='Namespace of all nodes and topics'),
-        DeclareLaunchArgument(
-            'log_level', default_value='info',
-            description='Log level of all nodes (debug, info, warn, error)'),
+        *common_arguments(),
         DeclareLaunchArgument(
             'source', default_value='',
             description="Camera source: 'sample' (built-in clip), a device ('/dev/video0' or "

@@ -15,13 +15,11 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
+from fer_ros.frame_matching import header_key
+
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 INT8_MODEL = REPO / "models" / "emotion_cnn_int8.tflite"
 N_FRAMES = 8
-
-
-def stamp_key(header):
-    return (header.stamp.sec, header.stamp.nanosec, header.frame_id)
 
 
 def test_compressed_camera_stream_reaches_emotions_and_corrupt_payloads_are_skipped(
@@ -73,12 +71,12 @@ def test_compressed_camera_stream_reaches_emotions_and_corrupt_payloads_are_skip
     assert all(m.format == "bgr8; jpeg compressed bgr8" for m in camera_frames)
     assert detector.stats().get("processed", 0) >= 3
     # results belong to the camera's compressed frames, and the sample clip has faces
-    keys = {stamp_key(m.header) for m in camera_frames}
-    assert {stamp_key(m.header) for m in emotions.messages} <= keys
+    keys = {header_key(m.header) for m in camera_frames}
+    assert {header_key(m.header) for m in emotions.messages} <= keys
     assert any(m.faces for m in emotions.messages), "no face found in the compressed stream"
     assert spin_until(executor, lambda: len(annotated.messages) >= 1, timeout=10.0), \
         annotator.stats()
-    assert all(stamp_key(m.header) in keys for m in annotated.messages)
+    assert all(header_key(m.header) in keys for m in annotated.messages)
     assert (annotated.messages[0].width, annotated.messages[0].height) == (640, 480)
 
     # corrupt payloads in between (not JPEG, then an empty one), then a good frame again

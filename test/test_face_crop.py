@@ -34,6 +34,16 @@ def _tilted_eyes(angle_deg, centre=(160.0, 120.0), distance=40.0):
     return (centre[0] - dx, centre[1] - dy), (centre[0] + dx, centre[1] + dy)
 
 
+def _eyes_image(right, left):
+    """A black 320x240 grey image with a bright disc of radius 5 on each eye (sub-pixel
+    centres, smooth edges)."""
+    image = np.zeros((240, 320), np.uint8)
+    for x, y in (right, left):
+        # shift=4: coordinates in 1/16 px
+        cv2.circle(image, (round(16 * x), round(16 * y)), 16 * 5, 255, -1, cv2.LINE_AA, 4)
+    return image
+
+
 def _blob_centres(image):
     """Intensity-weighted centres of the two largest bright blobs, left first."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats((image > 20).astype(np.uint8))
@@ -48,10 +58,7 @@ def _blob_centres(image):
 @pytest.mark.parametrize("angle", [-20.0, -7.5, 12.0, 20.0])
 def test_a_tilted_face_comes_out_upright(angle):
     right, left = _tilted_eyes(angle)
-    image = np.zeros((240, 320), np.uint8)
-    for x, y in (right, left):
-        # sub-pixel centres (shift=4: coordinates in 1/16 px), smooth edges
-        cv2.circle(image, (round(16 * x), round(16 * y)), 16 * 5, 255, -1, cv2.LINE_AA, 4)
+    image = _eyes_image(right, left)
     det = Detection(110, 70, 100, 100, 0.9, (right, left, (160, 140), (160, 155),
                                              (110, 125), (210, 125)))
     out = face_crop(image, det)
@@ -123,9 +130,7 @@ def test_a_crop_leaving_the_frame_repeats_the_border():
 @pytest.mark.parametrize("angle", [-15.0, 0.0, 18.0])
 def test_the_upright_box_turns_the_eyes_level_and_keeps_the_box(angle):
     right, left = _tilted_eyes(angle)
-    image = np.zeros((240, 320), np.uint8)
-    for x, y in (right, left):
-        cv2.circle(image, (round(16 * x), round(16 * y)), 16 * 5, 255, -1, cv2.LINE_AA, 4)
+    image = _eyes_image(right, left)
     det = Detection(100, 60, 120, 120, 0.9, (right, left, (160, 140), (160, 155),
                                              (110, 125), (210, 125)))
     out = upright_box_crop(image, det)

@@ -53,6 +53,19 @@ def step(search, frame, i, fps=FPS):
     return out
 
 
+def looks_per_frame(search, frames):
+    """Step through ``frames`` (one face each): the caller's detector's verification looks
+    and cheap close-ups on each frame."""
+    det = search.detector
+    strong, cheap = [], []
+    for i, frame in enumerate(frames):
+        v, r = det.verifications, det.refinements
+        assert len(step(search, frame, i).detections) == 1
+        strong.append(det.verifications - v)
+        cheap.append(det.refinements - r)
+    return strong, cheap
+
+
 def test_the_first_frame_is_searched_before_it_is_answered(astronaut_bgr):
     """Nothing to follow yet: the first frame gets the whole search; then close-ups follow
     the face, one id throughout, while searches run beside them."""
@@ -115,13 +128,7 @@ def test_the_verification_looks_run_beside_while_searches_do(astronaut_bgr):
     caller's thread runs only the cheap close-up after the first frame."""
     frames = [composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])[0] for i in range(16)]
     search = beside()
-    det = search.detector
-    strong, cheap = [], []
-    for i, frame in enumerate(frames):
-        v, r = det.verifications, det.refinements
-        assert len(step(search, frame, i).detections) == 1
-        strong.append(det.verifications - v)
-        cheap.append(det.refinements - r)
+    strong, cheap = looks_per_frame(search, frames)
     assert CONFIRMING_LOOKS == 2 and REVERIFY_INTERVAL_S == pytest.approx(0.3)
     assert [i for i, n in enumerate(strong) if n] == [0] and cheap == [0] + [1] * 15
     # the confirming look, then one every 150 ms or so: 4 or 5 in the next 500 ms
@@ -148,14 +155,8 @@ def test_without_searches_the_callers_thread_verifies_every_300_ms(astronaut_bgr
     face on the caller's thread once its latest look is REVERIFY_INTERVAL_S old."""
     frames = [composite_frame(astronaut_bgr, [(40 + 2 * i, 100)])[0] for i in range(16)]
     search = make_face_search({}, clock=lambda: 0.0)
-    det = search.detector
-    strong, cheap = [], []
-    for i, frame in enumerate(frames):
-        v, r = det.verifications, det.refinements
-        assert len(step(search, frame, i).detections) == 1
-        strong.append(det.verifications - v)
-        cheap.append(det.refinements - r)
-    # frame 0: the search's verification; 9 and 18: 300 ms later
+    strong, cheap = looks_per_frame(search, frames)
+    # frame 0: the search's verification; 9: 300 ms later
     assert [i for i, n in enumerate(strong) if n] == [0, 9] and strong[9] == 1
     assert cheap == [0] + [1] * 8 + [0] + [1] * 6
     assert search.searches == 1 and search.search_detector.verifications == 0

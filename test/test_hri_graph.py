@@ -36,6 +36,7 @@ from conftest import ASTRONAUT_FACE_IN_PATCH, ASTRONAUT_PATCH, REPO, spin_until
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
+from fer_ros.frame_matching import header_key
 from fer_ros.hri.expressions import EXPRESSIONS, circumplex_points
 from fer_ros.pipeline import Pipeline, build_arg_parser, overrides_from_args
 from fer_ros.ros_image import bgr_to_image_msg
@@ -118,10 +119,6 @@ def stamp_of(i: int):
     return ns // 10**9, ns % 10**9
 
 
-def key(header):
-    return (header.stamp.sec, header.stamp.nanosec, header.frame_id)
-
-
 def test_pipeline_hri_option_sets_both_nodes():
     args = build_arg_parser().parse_args(["--hri"])
     overrides = overrides_from_args(args)
@@ -159,9 +156,9 @@ def test_rep155_listener_sees_faces_come_and_go(ros_context, executor, helper_no
         msg = bgr_to_image_msg(frame)
         msg.header.stamp.sec, msg.header.stamp.nanosec = stamp_of(i)
         msg.header.frame_id = FRAME_ID
-        headers.append(key(msg.header))
+        headers.append(header_key(msg.header))
         image_pub.publish(msg)
-        assert spin_until(executor, lambda: any(key(t.header) == headers[-1]
+        assert spin_until(executor, lambda: any(header_key(t.header) == headers[-1]
                                                 for t in listener.tracked[-3:])), \
             f"no /humans/faces/tracked for frame {i}"
         tracked_per_frame.append(list(listener.tracked[-1].ids))
@@ -200,7 +197,7 @@ def test_rep155_listener_sees_faces_come_and_go(ros_context, executor, helper_no
         for sub in SUBTOPICS:   # (the first frames go by while the listener subscribes)
             assert len(got[sub]) >= 3, f"{face_id} ({name}): {len(got[sub])} on {sub}"
         for roi in got["roi"]:
-            i = frame_index[key(roi.header)]
+            i = frame_index[header_key(roi.header)]
             x, y, w, h = truth[i][name]
             expected = (x / WIDTH, y / HEIGHT, (x + w) / WIDTH, (y + h) / HEIGHT)
             assert np.allclose((roi.xmin, roi.ymin, roi.xmax, roi.ymax), expected,
@@ -208,11 +205,11 @@ def test_rep155_listener_sees_faces_come_and_go(ros_context, executor, helper_no
             assert 0.0 <= roi.c <= 1.0 and roi.c >= 0.5
         for sub in ("cropped", "aligned"):
             for img in got[sub]:
-                assert key(img.header) in frame_index
+                assert header_key(img.header) in frame_index
                 assert (img.width, img.height, img.encoding) == (128, 128, "bgr8")
                 assert len(img.data) == 128 * 128 * 3
         for expr in got["expression"]:
-            assert key(expr.header) in frame_index
+            assert header_key(expr.header) in frame_index
             assert expr.expression in EXPRESSIONS
             assert getattr(msgs.Expression, expr.expression.upper()) == expr.expression
             assert 0.0 <= expr.confidence <= 1.0

@@ -21,6 +21,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from fer_ros.face_crop import node_crop
 from fer_ros.face_detection import Detection
 from fer_ros.face_search import make_face_detector
+from fer_ros.frame_matching import header_key
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -30,10 +31,6 @@ N_FACE_FRAMES = 6
 
 def positions(i):
     return [(20 + 6 * i, 100), (380, 150)]
-
-
-def stamp_key(header):
-    return (header.stamp.sec, header.stamp.nanosec, header.frame_id)
 
 
 def iou(a, b):
@@ -114,7 +111,7 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
     assert len(images.messages) == n_frames
     assert camera.stats()["published"] == n_frames
     assert "ended after" in camera.end_reason
-    index_of = {stamp_key(m.header): i for i, m in enumerate(images.messages)}
+    index_of = {header_key(m.header): i for i, m in enumerate(images.messages)}
     assert len(index_of) == n_frames
     stamps = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in images.messages]
     assert stamps == sorted(stamps)
@@ -123,7 +120,7 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
             ("bgr8", 640, 480, "test_cam")
         np.testing.assert_array_equal(
             np.frombuffer(bytes(img.data), np.uint8).reshape(480, 640, 3), frame)
-    assert {stamp_key(m.header) for m in infos.messages} == set(index_of)
+    assert {header_key(m.header) for m in infos.messages} == set(index_of)
     assert all((m.width, m.height) == (640, 480) for m in infos.messages)
 
     # ---- nothing went wrong on the way
@@ -131,11 +128,11 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
     assert detector.stats().get("failed", 0) == 0 and emotion.stats().get("failed", 0) == 0
     assert len(faces.messages) >= 3, "too few frames processed"
 
-    # ---- faces: header of the source, boxes near the known faces, crops = canonical crops
+    # ---- faces: header of the source, boxes near the known faces, crops = the node's crops
     ids_by_slot = {0: set(), 1: set()}
     search = make_face_detector({})
     for msg in faces.messages:
-        i = index_of[stamp_key(msg.header)]
+        i = index_of[header_key(msg.header)]
         frame, expected = truth[i]
         assert (msg.image_width, msg.image_height) == (640, 480)
         assert len(msg.faces) == len(expected) == len(msg.crops)
@@ -145,7 +142,7 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
             assert iou(box, expected[best]) > 0.7, (i, box, expected)
             ids_by_slot[best].add(face.id)
             assert 0.5 <= face.score <= 1.0
-            assert stamp_key(crop_msg.header) == stamp_key(msg.header)
+            assert header_key(crop_msg.header) == header_key(msg.header)
             # the node's crop (fer_ros.face_crop.node_crop) of this box, at frame resolution
             fresh = max(search.detect(frame), key=lambda d: iou(d.box, box))
             height, width = node_crop(frame, Detection(*box, 1.0, fresh.keypoints)).shape[:2]
@@ -165,11 +162,11 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
 
     # ---- emotions: one per processed frame, header copied, class names, scores sum to 1
     class_names = read_card(emotion_model)["class_names"]
-    faces_by_key = {stamp_key(m.header): m for m in faces.messages}
-    assert [stamp_key(m.header) for m in emotions.messages] == \
-        [stamp_key(m.header) for m in faces.messages]
+    faces_by_key = {header_key(m.header): m for m in faces.messages}
+    assert [header_key(m.header) for m in emotions.messages] == \
+        [header_key(m.header) for m in faces.messages]
     for msg in emotions.messages:
-        src = faces_by_key[stamp_key(msg.header)]
+        src = faces_by_key[header_key(msg.header)]
         assert list(msg.class_names) == class_names
         assert len(msg.faces) == len(src.faces)
         assert list(msg.tracked_ids) == list(src.tracked_ids)
@@ -184,16 +181,16 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
                 assert conf == pytest.approx(scores[class_names.index(label)], abs=1e-6)
             assert emo.raw_label == class_names[int(np.argmax(emo.raw_scores))]
     # the empty last frame was processed too (unless dropped) and has no faces
-    last_key = stamp_key(images.messages[-1].header)
+    last_key = header_key(images.messages[-1].header)
     if last_key in faces_by_key:
         assert len(faces_by_key[last_key].faces) == 0
 
     # ---- annotated images: one per result, same stamp, overlay of that frame's result
-    emotions_by_key = {stamp_key(m.header): m for m in emotions.messages}
-    assert sorted(stamp_key(m.header) for m in annotated.messages) == \
+    emotions_by_key = {header_key(m.header): m for m in emotions.messages}
+    assert sorted(header_key(m.header) for m in annotated.messages) == \
         sorted(emotions_by_key)
     for msg in annotated.messages:
-        key = stamp_key(msg.header)
+        key = header_key(msg.header)
         frame, expected = truth[index_of[key]]
         assert (msg.encoding, msg.width, msg.height) == ("bgr8", 640, 480)
         out = np.frombuffer(bytes(msg.data), np.uint8).reshape(480, 640, 3)
@@ -208,7 +205,7 @@ def test_graph_end_to_end_on_known_frames(ros_context, executor, helper_node, fr
             assert edge.mean() > 0.5, (key, roi(emo.box))
         # ...and nothing far away from the faces changed
         assert not changed[400:, :].any()
-    jpeg_keys = sorted(stamp_key(m.header) for m in jpegs.messages)
+    jpeg_keys = sorted(header_key(m.header) for m in jpegs.messages)
     assert jpeg_keys == sorted(emotions_by_key)
     dec = cv2.imdecode(np.frombuffer(bytes(jpegs.messages[0].data), np.uint8),
                        cv2.IMREAD_COLOR)
@@ -247,11 +244,11 @@ def test_pipeline_on_sample_clip_matches_ground_truth(ros_context, executor, hel
     finally:
         pipeline.destroy()
     assert len(images.messages) == n
-    index_of = {stamp_key(m.header): i for i, m in enumerate(images.messages)}
+    index_of = {header_key(m.header): i for i, m in enumerate(images.messages)}
     assert len(emotions.messages) >= n // 2
     matched = 0
     for msg in emotions.messages:
-        i = index_of[stamp_key(msg.header)]
+        i = index_of[header_key(msg.header)]
         required = [t.box for t in sample_clip.ground_truth(i) if t.required()]
         found = [roi(f.box) for f in msg.faces]
         for box in required:

@@ -59,6 +59,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from fer_ros.boxes import pairwise_iou
+from fer_ros.frame_matching import header_key
 
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -235,10 +236,6 @@ def stamp_of(i: int):
     return ns // 10**9, ns % 10**9
 
 
-def key(header):
-    return (header.stamp.sec, header.stamp.nanosec, header.frame_id)
-
-
 def roi(box):
     return (box.x_offset, box.y_offset, box.width, box.height)
 
@@ -344,7 +341,7 @@ def test_two_faces_swapping_places_keep_their_ids_and_steady_labels(
     start = time.monotonic()
     for i, frame in enumerate(frames):
         msg = image_msg(frame, i)
-        sent.append(key(msg.header))
+        sent.append(header_key(msg.header))
         # at the camera's rate in wall time too: the search schedule is a share of the CPU's
         # time, so frames sent faster would get fewer searches than a camera's
         time.sleep(max(0.0, start + i / FPS - time.monotonic()))
@@ -355,9 +352,9 @@ def test_two_faces_swapping_places_keep_their_ids_and_steady_labels(
     spin_until(executor, lambda: False, timeout=0.2)   # nothing more may come
 
     # ---- headers: every frame processed once, in order, with the input's stamp and frame_id
-    assert [key(m.header) for m in faces.messages] == sent, stats()
-    assert [key(m.header) for m in emotions.messages] == sent
-    assert [key(m.header) for m in bright_emotions.messages] == sent
+    assert [header_key(m.header) for m in faces.messages] == sent, stats()
+    assert [header_key(m.header) for m in emotions.messages] == sent
+    assert [header_key(m.header) for m in bright_emotions.messages] == sent
     for node in (detector, emotion, bright):
         s = node.stats()
         assert s.get("dropped", 0) == s.get("rejected", 0) == s.get("failed", 0) == 0, s

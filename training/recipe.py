@@ -35,6 +35,11 @@ from training import export, reframe, train
 REFRAMED = "reframed.npz"
 
 
+def stage_data(stage: dict) -> str:
+    """The dataset a stage trains on: ``original`` or ``reframed`` (the default)."""
+    return stage.get("data", "reframed")
+
+
 def stage_finished(run: Path) -> bool:
     """A stage is finished once train.py has written its final report."""
     return (run / "report.json").is_file()
@@ -53,7 +58,7 @@ def train_stage(stage: dict, work: Path, datasets: dict, limit: int, epochs: int
         train.main(["--out", str(run), "--resume", "--verbose", "2"]
                    + (["--epochs", str(epochs)] if epochs else []))
         return
-    args = ["--data", str(datasets[stage.get("data", "reframed")]), "--out", str(run),
+    args = ["--data", str(datasets[stage_data(stage)]), "--out", str(run),
             "--verbose", "2", *stage.get("train", []), *overrides]
     if stage.get("init_from"):
         args += ["--init-from", stage["init_from"].format(work=work, repo=REPO)]
@@ -95,11 +100,11 @@ def main(argv=None) -> int:
     spec = recipe["export"]
     final = next(s for s in recipe["stages"] if s["name"] == spec["run"])
     export_args = ["--run", str(work / spec["run"]), "--out", args.out,
-                   "--data", str(datasets[final.get("data", "reframed")]),
+                   "--data", str(datasets[stage_data(final)]),
                    *spec.get("args", [])]
     if spec.get("earlier_runs"):
         export_args += ["--earlier-runs", *(str(work / r) for r in spec["earlier_runs"])]
-    if final.get("data", "reframed") == "reframed":
+    if stage_data(final) == "reframed":
         export_args += ["--also", f"fer2013_original_framing={args.data}"]
     if args.photos:
         export_args += ["--photos", args.photos]

@@ -13,22 +13,27 @@ REP-155: https://www.ros.org/reps/rep-0155.html; messages: https://github.com/ro
 
 from __future__ import annotations
 
-#: The REP-155 topics the emotion node publishes with ``hri`` on (absolute names; ``<id>`` is
-#: a face id, see :mod:`.ids`) -> message type.
-TOPICS = {
-    "/humans/faces/tracked": "hri_msgs/msg/IdsList",
-    "/humans/faces/<id>/roi": "hri_msgs/msg/NormalizedRegionOfInterest2D",
-    "/humans/faces/<id>/cropped": "sensor_msgs/msg/Image",
-    "/humans/faces/<id>/aligned": "sensor_msgs/msg/Image",
-    "/humans/faces/<id>/expression": "hri_msgs/msg/Expression",
-}
-
 #: Where the faces live; a face's topics are FACES_NAMESPACE/<id>/<subtopic>.
 FACES_NAMESPACE = "/humans/faces"
+#: The ids of the tracked faces, every frame.
+TRACKED_TOPIC = f"{FACES_NAMESPACE}/tracked"
+#: The per-face subtopics -> message type.
+FACE_SUBTOPIC_TYPES = {
+    "roi": "hri_msgs/msg/NormalizedRegionOfInterest2D",
+    "cropped": "sensor_msgs/msg/Image",
+    "aligned": "sensor_msgs/msg/Image",
+    "expression": "hri_msgs/msg/Expression",
+}
 #: The per-face subtopics, in TOPICS order.
-FACE_SUBTOPICS = ("roi", "cropped", "aligned", "expression")
+FACE_SUBTOPICS = tuple(FACE_SUBTOPIC_TYPES)
 
 
 def face_topic(face_id: str, subtopic: str) -> str:
     """The absolute topic of one face's ``subtopic``, e.g. /humans/faces/kqzd1/roi."""
     return f"{FACES_NAMESPACE}/{face_id}/{subtopic}"
+
+
+#: The REP-155 topics the emotion node publishes with ``hri`` on (absolute names; ``<id>`` is
+#: a face id, see :mod:`.ids`) -> message type.
+TOPICS = {TRACKED_TOPIC: "hri_msgs/msg/IdsList"} | {
+    face_topic("<id>", sub): msg_type for sub, msg_type in FACE_SUBTOPIC_TYPES.items()}

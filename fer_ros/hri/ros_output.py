@@ -24,13 +24,11 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from fer_ros.errors import StartupError
-from fer_ros.hri import FACE_SUBTOPICS, face_topic
+from fer_ros.hri import FACE_SUBTOPICS, TRACKED_TOPIC, face_topic
 from fer_ros.hri.expressions import circumplex_points, expressions_for, valence_arousal
 from fer_ros.hri.face_output import letterbox, normalized_box
 from fer_ros.hri.ids import FaceIds
 from fer_ros.ros_image import bgr_to_image_msg, copy_header
-
-TRACKED_TOPIC = "/humans/faces/tracked"
 
 
 class HriMsgsMissing(StartupError):

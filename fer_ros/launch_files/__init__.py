@@ -1,5 +1,6 @@
-"""What fer_ros' launch files (launch/*.launch.py, *.launch.xml) share: the launch arguments
-that set node parameters, and the rule that only the ones the user gave are passed.
+"""What fer_ros' launch files (launch/*.launch.py, *.launch.xml) share: the arguments every
+one of them declares, the launch arguments that set node parameters, and the rule that only
+the ones the user gave are passed.
 
 A launch argument bound to a parameter defaults to ``''`` (:data:`NOT_GIVEN`): the node then
 takes that parameter from the params file (or its own default). A value the user gives is
@@ -14,8 +15,12 @@ from collections.abc import Mapping
 #: the default of every launch argument bound to a parameter: leave it to the params file
 NOT_GIVEN = ""
 
+#: the launch arguments every launch file declares (:func:`common_arguments`)
+COMMON_ARGUMENTS = ("params_file", "namespace", "log_level")
+
 #: executable -> {launch argument: (node parameter, its type)}; ``hri`` also sets the
-#: face_detector's ``box_crops``, which the ROS4HRI ``cropped`` topic needs
+#: face_detector's ``box_crops``, which the ROS4HRI ``cropped`` topic needs. The ``pipeline``
+#: executable's options of the same names (--source, --model, --detector, --hri) follow it.
 NODE_ARGUMENTS: Mapping[str, Mapping[str, tuple[str, type]]] = {
     "camera": {"source": ("source", str)},
     "face_detector": {"detector": ("detector", str), "autostart": ("autostart", bool),
@@ -41,3 +46,23 @@ def node_parameters(launch_configurations: Mapping[str, str], executable: str) -
              for argument, (parameter, value_type) in NODE_ARGUMENTS[executable].items()
              if launch_configurations.get(argument, NOT_GIVEN) != NOT_GIVEN}
     return [LaunchConfiguration("params_file")] + ([given] if given else [])
+
+
+def common_arguments() -> list:
+    """The DeclareLaunchArguments of every Python launch file: ``params_file`` (default: the
+    package's config/fer_ros.yaml), ``namespace`` and ``log_level``."""
+    from launch.actions import DeclareLaunchArgument
+    from launch.substitutions import PathJoinSubstitution
+    from launch_ros.substitutions import FindPackageShare
+
+    return [
+        DeclareLaunchArgument(
+            "params_file",
+            default_value=PathJoinSubstitution(
+                [FindPackageShare("fer_ros"), "config", "fer_ros.yaml"]),
+            description="ROS 2 parameter file of the nodes"),
+        DeclareLaunchArgument("namespace", default_value="",
+                              description="Namespace of the nodes and their topics"),
+        DeclareLaunchArgument("log_level", default_value="info",
+                              description="Log level of the nodes (debug, info, warn, error)"),
+    ]
