@@ -78,6 +78,8 @@ def machine_info() -> dict[str, object]:
         "cpu_family": cpu.get("cpu family"),
         "cpu_model_number": cpu.get("model"),
         "simd": simd_features((cpu.get("flags") or cpu.get("features") or "").split()),
+        # set by scripts/as_avx2.sh, which limits the libraries to fewer of those sets
+        "code_paths": os.environ.get("FER_ROS_CODE_PATHS"),
         "logical_cpus": os.cpu_count(),
         "machine": platform.machine(),
         "system": f"{platform.system()} {platform.release()}",

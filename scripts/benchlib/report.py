@@ -285,6 +285,8 @@ def cpu_text(report: dict[str, Any]) -> str:
     flags = "SIMD flags unknown" if simd is None else ", ".join(simd) or "no AVX2"
     if simd is not None and "AVX-512" in simd and "AMX" not in simd:
         flags += "; no AMX"
+    if m.get("code_paths"):
+        flags += f"; code paths limited to {m['code_paths']}"
     return f"{m['cpu_model']}{f' ({ids})' if ids else ''}: {flags}"
 
 
