@@ -85,12 +85,12 @@ TEST_HRI     := $(if $(wildcard $(HRI_MSGS_SRC)),$(STAMP_HRI))
 
 # The real launch tools (not on PyPI): ../shared/ros (see its README.md). Kilted's wheels go
 # into $(VENV); Humble's and Jazzy's launch, launch_xml, launch_yaml, launch_ros, ros2launch
-# and ros2cli are built from their sources into build/launch-<distro>/, which
-# test/test_launch_real.py puts in front of $(VENV)'s packages (PYTHONPATH) to load the launch
-# files with those frontends. Without $(SHARED_ROS) nothing is installed and those tests skip.
+# and ros2cli are built from their sources (scripts/install_ros_launch.sh) into
+# build/launch-<distro>/, which test/test_launch_real.py puts in front of $(VENV)'s packages
+# (PYTHONPATH) to load the launch files with those frontends. Without $(SHARED_ROS) nothing is
+# installed and those tests skip.
 STAMP_LAUNCH := $(VENV)/.fer_ros-launch-tools.stamp
-LAUNCH_DISTROS := humble:launch-1.0.7:launch_ros-humble:ros2cli-humble \
-	jazzy:launch-3.4.3:launch_ros-jazzy:ros2cli-jazzy
+LAUNCH_DISTROS := humble jazzy
 
 .PHONY: help setup install rebuild lint test demo colcon-test bench model wheel runtime-venv \
 	runtime-test hri-msgs jazzy-venv jazzy-ros-tools jazzy-test launch-tools clean \
@@ -129,21 +129,16 @@ rebuild:
 lint: $(STAMP_REQS)
 	$(PY) -m ruff check .
 
-$(STAMP_LAUNCH): $(STAMP_REQS)
+$(STAMP_LAUNCH): scripts/install_ros_launch.sh $(STAMP_REQS)
 	@if [ ! -d "$(SHARED_ROS)/wheels/kilted" ]; then \
 	  echo "launch-tools: $(SHARED_ROS) not found: the real launch tests will skip"; exit 0; fi; \
 	set -e; \
 	$(NICE) $(PIP) install --no-deps $(SHARED_ROS)/wheels/kilted/*.whl; \
 	$(NICE) $(PIP) install osrf-pycommon; \
-	for spec in $(LAUNCH_DISTROS); do \
-	  IFS=: read -r distro launch launch_ros ros2cli <<< "$$spec"; \
-	  src=build/launch-src/$$distro; rm -rf $$src build/launch-$$distro; mkdir -p $$src; \
-	  for archive in $$launch $$launch_ros $$ros2cli; do \
-	    tar xzf $(SHARED_ROS)/sources/$$archive.tar.gz -C $$src; done; \
-	  $(NICE) $(PIP) install --no-deps --no-build-isolation --target build/launch-$$distro \
-	    $$src/$$launch/launch $$src/$$launch/launch_xml $$src/$$launch/launch_yaml \
-	    $$src/$$launch_ros/launch_ros $$src/$$launch_ros/ros2launch \
-	    $$src/$$ros2cli/ros2cli $$src/$$ros2cli/ros2pkg; \
+	for distro in $(LAUNCH_DISTROS); do \
+	  rm -rf build/launch-src/$$distro build/launch-$$distro; \
+	  $(NICE) bash scripts/install_ros_launch.sh $$distro $(SHARED_ROS) \
+	    build/launch-src/$$distro $(PY) --target build/launch-$$distro; \
 	done; \
 	touch $@
 
@@ -227,7 +222,7 @@ $(STAMP_JAZZY_PKG): $(PKG_SOURCES) $(STAMP_JAZZY_REQS)
 
 jazzy-venv: $(STAMP_JAZZY_PKG)
 
-$(STAMP_JAZZY_TOOLS): scripts/install_jazzy_ros_tools.sh \
+$(STAMP_JAZZY_TOOLS): scripts/install_jazzy_ros_tools.sh scripts/install_ros_launch.sh \
 		cmake/message_package_in_venv.cmake cmake/fer_ros_wheel_fixes.cmake $(STAMP_JAZZY_REQS)
 	$(NICE) bash scripts/install_jazzy_ros_tools.sh $(JAZZY_VENV) $(SHARED_ROS) \
 	  build/jazzy-ros-tools

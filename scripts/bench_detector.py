@@ -11,7 +11,7 @@ clips' ground truth (a true face fully in view and >= 24 px, found within 30 % o
 and for BlazeFace the full searches, the 192x192 verification passes (full_range) and the
 128x128 close-up passes (short_range, ``refine``) per frame.
 
-``search`` is what the face_detector node runs per frame: ``fer_ros.face_search`` with the
+``search`` is what the face_detector node runs per frame: ``fer_ros.face_tracking.search`` with the
 node's defaults (close-ups on every frame, the full search beside them on a worker thread;
 tracker included; its time per frame is the caller's, the worker's CPU time is in ``cpu``),
 frames stamped at ``--stamp-fps`` as fast as they go; ``search-every`` is the same with
@@ -39,9 +39,9 @@ import numpy as np
 
 from fer_ros import sample_clip
 from fer_ros.face_detection import make_detector
-from fer_ros.face_search import make_face_search
+from fer_ros.face_tracking.search import make_face_search
 
-# name -> face_detector parameter values of a fer_ros.face_search.FaceSearch
+# name -> face_detector parameter values of a fer_ros.face_tracking.search.FaceSearch
 SEARCHES = {
     "search": {},
     "search-every": {"search_interval_ms": 0.0},

@@ -5,20 +5,21 @@
 # rosidl_runtime_py (ament_python: pip, no dependencies) and composition_interfaces (a message
 # package that launch_ros imports: CMake against the venv's Jazzy wheels), plus their PyPI
 # dependencies. They are dependencies of the tests, installed into the venv, never copied
-# into this repository.
+# into this repository. launch, launch_ros and ros2cli's core: scripts/install_ros_launch.sh.
 #
 # usage: scripts/install_jazzy_ros_tools.sh VENV SHARED_ROS_DIR BUILD_DIR
 set -euo pipefail
 
 venv="$(realpath "$1")"
-sources="$(realpath "$2")/sources"
+shared_ros="$(realpath "$2")"
+sources="$shared_ros/sources"
 build="$(mkdir -p "$3" && realpath "$3")"
 py="$venv/bin/python"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # upstream archives of the Jazzy branches (shared/ros/sources/SOURCES.txt: repository, commit)
-archives=(launch-3.4.3 launch_ros-jazzy ros2cli-jazzy rosidl_runtime_py-jazzy
-          composition_interfaces-jazzy)
+# besides launch, launch_ros and ros2cli (install_ros_launch.sh unpacks those)
+archives=(rosidl_runtime_py-jazzy composition_interfaces-jazzy)
 rm -rf "$build/src"
 mkdir -p "$build/src"
 for name in "${archives[@]}"; do
@@ -42,13 +43,12 @@ AMENT_PREFIX_PATH="$venv" cmake --build "$build/composition_interfaces" \
 cmake --install "$build/composition_interfaces" >>"$build/composition_interfaces.log"
 
 # the ament_python packages: pip puts their share/ files (ament index, package.xml) into
-# the venv prefix, where `ros2` finds packages with AMENT_PREFIX_PATH=<venv>
+# the venv prefix, where `ros2` finds packages with AMENT_PREFIX_PATH=<venv>. launch,
+# launch_ros, ros2cli and ros2pkg first, then rosidl_runtime_py and the other ros2cli verbs.
+bash "$repo/scripts/install_ros_launch.sh" jazzy "$shared_ros" "$src" "$py" --quiet
 $py -m pip install --quiet --no-deps --no-build-isolation \
-  "$src/launch-3.4.3/launch" "$src/launch-3.4.3/launch_xml" "$src/launch-3.4.3/launch_yaml" \
-  "$src/launch_ros-jazzy/launch_ros" "$src/launch_ros-jazzy/ros2launch" \
   "$src/rosidl_runtime_py-jazzy" \
-  "$src/ros2cli-jazzy/ros2cli" "$src/ros2cli-jazzy/ros2pkg" "$src/ros2cli-jazzy/ros2run" \
-  "$src/ros2cli-jazzy/ros2node" "$src/ros2cli-jazzy/ros2topic" "$src/ros2cli-jazzy/ros2param" \
-  "$src/ros2cli-jazzy/ros2lifecycle" "$src/ros2cli-jazzy/ros2interface" \
-  "$src/ros2cli-jazzy/ros2service"
+  "$src/ros2cli/ros2run" "$src/ros2cli/ros2node" "$src/ros2cli/ros2topic" \
+  "$src/ros2cli/ros2param" "$src/ros2cli/ros2lifecycle" "$src/ros2cli/ros2interface" \
+  "$src/ros2cli/ros2service"
 echo "Jazzy launch, launch_ros and ros2cli installed into $venv"

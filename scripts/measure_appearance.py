@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What the tracker's appearance gate (fer_ros.appearance) costs and how well it tells people.
+"""What the tracker's appearance gate (fer_ros.face_tracking.appearance) costs and how well it
+tells people.
 
 On the hard clip (scripts/benchlib/hard_clip.py, rendered into bench_out/clips/ when
 missing), every frame goes through two face searches built from the same parameters, one
@@ -41,8 +42,8 @@ from benchlib.environment import OUT_DIR, machine_info
 from benchlib.metrics import identity_summary
 from benchlib.recall import COUNTED_VISIBLE, finds
 
-from fer_ros.appearance import describe_face, describe_faces
-from fer_ros.face_search import SEARCH_PARAMS, make_face_search
+from fer_ros.face_tracking.appearance import describe_face, describe_faces
+from fer_ros.face_tracking.search import SEARCH_PARAMS, make_face_search
 
 GATE = next(p.default for p in SEARCH_PARAMS if p.name == "tracker_min_similarity")
 BLEND = 0.2     # as the tracker's running average

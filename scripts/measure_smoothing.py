@@ -30,8 +30,8 @@ import numpy as np
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from fer_ros.face_tracking.tracker import FaceTracker
 from fer_ros.smoothing import EmotionSmoother
-from fer_ros.tracking import FaceTracker
 
 # track id -> list of (stamp_s, scores)
 Sequences = dict[object, list[tuple[float, np.ndarray]]]

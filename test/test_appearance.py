@@ -1,5 +1,5 @@
-"""fer_ros.appearance with the face search's tracker on real faces (scikit-image's astronaut
-and cameraman photos, faces of its LFW subset) pasted into camera-like frames: one person
+"""fer_ros.face_tracking.appearance with the face search's tracker on real faces (scikit-image's
+astronaut and cameraman photos, faces of its LFW subset) pasted into camera-like frames: one person
 keeps one id, another person in the same place gets a new one, and the emotion smoothing,
 keyed by the id, never passes one person's scores to the other."""
 
@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_ros.appearance import describe_face, describe_faces
 from fer_ros.face_detection import make_detector
-from fer_ros.face_search import make_face_search
+from fer_ros.face_tracking.appearance import describe_face, describe_faces
+from fer_ros.face_tracking.search import make_face_search
+from fer_ros.face_tracking.tracker import FaceTracker
 from fer_ros.smoothing import EmotionSmoother
-from fer_ros.tracking import FaceTracker
 
 skimage_data = pytest.importorskip("skimage.data", reason="needs scikit-image's sample images")
 

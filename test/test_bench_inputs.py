@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib.suite import parse_graph
+from benchlib.video import write_video
 
 
 def test_hard_clip_plan_is_deterministic_and_as_described():
@@ -107,7 +108,7 @@ def test_bare_loop_runs_the_search_and_the_classifier_per_frame(tmp_path, emotio
 
     scenes = hard_clip.plan(seconds=1.5)
     clip = tmp_path / "hard.mp4"
-    inputs.write_video(clip, hard_clip.render(scenes), hard_clip.FPS, hard_clip.FRAME_SIZE)
+    write_video(clip, hard_clip.render(scenes), hard_clip.FPS, hard_clip.FRAME_SIZE)
     loop = bareloop.run(clip, {}, load_classifier(emotion_model), stamp_rate=30.0)
     assert len(loop.frame_times_s) == len(loop.boxes) == 45
     assert all(t > 0 for t in loop.frame_times_s)

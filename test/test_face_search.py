@@ -1,4 +1,4 @@
-"""fer_ros.face_search: full search on the first frame, on schedule and after a lost face;
+"""fer_ros.face_tracking.search: full search on the first frame, on schedule and after a lost face;
 close-ups in between.  Real BlazeFace models, the sample clip's per-frame ground truth."""
 
 import math
@@ -10,7 +10,7 @@ from test_face_detection import close_to
 
 from fer_ros import sample_clip
 from fer_ros.face_detection import FaceDetectorError, make_detector
-from fer_ros.face_search import (
+from fer_ros.face_tracking.search import (
     CONFIRMING_LOOKS,
     REVERIFY_INTERVAL_S,
     URGENT_SHARE_FACTOR,
@@ -19,7 +19,7 @@ from fer_ros.face_search import (
     make_face_search,
     search_wait_s,
 )
-from fer_ros.tracking import FaceTracker
+from fer_ros.face_tracking.tracker import FaceTracker
 
 FPS = 30.0
 LEFT, RIGHT = (40, 100), (380, 100)       # composite_frame positions of two faces

@@ -20,7 +20,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from fer_ros.face_crop import node_crop
 from fer_ros.face_detection import Detection
-from fer_ros.face_search import make_face_detector
+from fer_ros.face_tracking.search import make_face_detector
 from fer_ros.frame_matching import header_key
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)

@@ -8,9 +8,9 @@ from std_msgs.msg import Header
 
 from fer_ros.face_crop import node_crop
 from fer_ros.face_detection import Detection
+from fer_ros.face_tracking.tracker import Track
 from fer_ros.messages import detections_to_msg, emotions_to_msg, stamp_seconds
 from fer_ros.smoothing import SmoothedEmotion
-from fer_ros.tracking import Track
 
 NAMES = ["angry", "happy", "neutral"]
 

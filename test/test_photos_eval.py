@@ -11,7 +11,7 @@ import pytest
 from fer_ros.emotion_classifier import load_classifier
 from fer_ros.face_crop import CROPS, NODE_CROP, node_crop
 from fer_ros.face_detection import Detection
-from fer_ros.face_search import make_face_detector
+from fer_ros.face_tracking.search import make_face_detector
 from fer_ros.preprocessing import to_model_input
 from training import evaluate
 

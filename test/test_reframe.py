@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 skdata = pytest.importorskip("skimage.data")
 
 from fer_ros.face_crop import node_crop
-from fer_ros.face_search import make_face_detector
+from fer_ros.face_tracking.search import make_face_detector
 from fer_ros.preprocessing import to_model_input
 from training import reframe, scenes
 from training.data import CLASS_NAMES, CameraAugmentation, Split, load_dataset, save_reframed

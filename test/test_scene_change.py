@@ -1,11 +1,12 @@
-"""fer_ros.scene_change: cut / motion / still from a downscaled grey frame difference."""
+"""fer_ros.face_tracking.scene_change: cut / motion / still from a downscaled grey frame
+difference."""
 
 import cv2
 import numpy as np
 import pytest
 from conftest import composite_frame
 
-from fer_ros.scene_change import Change, SceneChange
+from fer_ros.face_tracking.scene_change import Change, SceneChange
 
 LEFT, RIGHT = (40, 100), (380, 100)
 

@@ -1,12 +1,12 @@
-"""fer_ros.search_worker.OneSlotWorker: one job in flight, one result waiting, errors handed
-back, a thread that ends."""
+"""fer_ros.face_tracking.search_worker.OneSlotWorker: one job in flight, one result waiting,
+errors handed back, a thread that ends."""
 
 import gc
 import threading
 
 import pytest
 
-from fer_ros.search_worker import OneSlotWorker
+from fer_ros.face_tracking.search_worker import OneSlotWorker
 
 
 def held(job):

@@ -1,4 +1,4 @@
-"""Tests for fer_ros.tracking on synthetic box sequences."""
+"""Tests for fer_ros.face_tracking.tracker on synthetic box sequences."""
 
 import itertools
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from fer_ros.tracking import FaceTracker, Track, min_cost_assignment
+from fer_ros.face_tracking.tracker import FaceTracker, Track, min_cost_assignment
 
 SIZE = 100
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from fer_ros.emotion_classifier import ModelLoadError, open_model, read_card
 from fer_ros.face_crop import CROPS, NODE_CROP
-from fer_ros.face_search import make_face_detector
+from fer_ros.face_tracking.search import make_face_detector
 from fer_ros.preprocessing import to_model_input
 from fer_ros.sources.files import ImageFileSource
 from training import scenes

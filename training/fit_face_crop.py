@@ -3,7 +3,7 @@
     python training/fit_face_crop.py --data /path/to/images [--faces 4000]
 
 Each 48x48 training face is upscaled 4x and edge-replicated into a 384x384 frame, the node's
-detector (fer_ros.face_search defaults) looks for it, and the detection nearest the frame
+detector (fer_ros.face_tracking.search defaults) looks for it, and the detection nearest the frame
 centre gives, in the face's own 48x48 coordinates, where the training crop lies relative
 to the box and to the eyes.  Medians are printed (robust to FER2013's non-face images).
 """
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from fer_ros.face_search import make_face_detector
+from fer_ros.face_tracking.search import make_face_detector
 from training.data import IMAGE_SIZE, load_dataset
 from training.reframe import FRAME, UPSCALE, face_in_frame
 

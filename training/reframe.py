@@ -3,7 +3,7 @@
     python training/reframe.py --data /path/to/images --out runs/reframed.npz
 
 Each 48x48 face is upscaled and edge-replicated into a larger frame (``face_in_frame``), the
-face_detector node's detector (fer_ros.face_search defaults) searches it, the detection on
+face_detector node's detector (fer_ros.face_tracking.search defaults) searches it, the detection on
 the face is cropped with the node's crop (fer_ros.face_crop.node_crop) and turned into the
 model input as the emotion node does (fer_ros.preprocessing.to_model_input): the training
 face becomes what the node would send for it.  Where the detector finds no face the
@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from fer_ros.face_crop import node_crop
-from fer_ros.face_search import make_face_detector
+from fer_ros.face_tracking.search import make_face_detector
 from fer_ros.preprocessing import to_model_input
 from training import scenes
 from training.data import IMAGE_SIZE, Split, load_dataset, save_reframed

@@ -11,7 +11,7 @@ Public API (see docs/DESIGN.md)::
                                                  # list[Detection | None] aligned with boxes
     det.detect(bgr, known=boxes)                 # search for faces not in ``boxes`` only
 
-``fer_ros.face_search`` decides which of the two steps each frame gets.
+``fer_ros.face_tracking.search`` decides which of the two steps each frame gets.
 
 Detectors: ``BlazeFaceDetector`` (blazeface.py, networks in ssd.py: see there) and
 ``HaarFaceDetector`` (haar.py); common.py holds what they share.  A detector object keeps

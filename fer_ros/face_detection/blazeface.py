@@ -65,8 +65,8 @@ class BlazeFaceDetector:
 
     Close-up look (``refine``): the same square around each given box through the
     "short_range" model at 128x128, a quarter of a full-range pass's cost, its box mapped
-    onto full_range's convention by ``refine_calibration``.  ``fer_ros.face_search`` calls it
-    on the predicted boxes of tracked faces between searches.  It keeps the face it was
+    onto full_range's convention by ``refine_calibration``.  ``fer_ros.face_tracking.search``
+    calls it on the predicted boxes of tracked faces between searches.  It keeps the face it was
     given; what is new in a frame is for the search to find and verify.
 
     A search costs one proposal pass plus one 192x192 pass per proposal that is not known

@@ -58,7 +58,7 @@ class HaarFaceDetector:
         # smallest neighbour count whose score reaches the threshold
         self._min_neighbors = max(1, math.ceil(k * t / (1 - t) - 1e-9))
 
-    #: no close-up model: fer_ros.face_search runs the full search on every frame
+    #: no close-up model: fer_ros.face_tracking.search runs the full search on every frame
     can_refine = False
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:

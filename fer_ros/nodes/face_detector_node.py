@@ -11,12 +11,12 @@ latency therefore does not grow when frames arrive faster than they can be proce
 Malformed images (unknown encoding, step/size mismatch, zero size) are rejected: counted as
 ``rejected``, logged with a throttle, and the node goes on with the next frame.
 
-A managed (lifecycle) node: ``configure`` builds the face search (:mod:`fer_ros.face_search`:
-the detector with its model, the tracker, the search schedule, the worker thread the full
-search runs on beside the per-frame close-ups) and creates the ``faces`` lifecycle publisher,
-``activate`` subscribes to ``image_raw``, ``deactivate`` unsubscribes, ``cleanup`` ends the
-worker and releases the face search and the publisher. With ``autostart`` (default) it goes
-to active by itself.
+A managed (lifecycle) node: ``configure`` builds the face search
+(:mod:`fer_ros.face_tracking.search`: the detector with its model, the tracker, the search
+schedule, the worker thread the full search runs on beside the per-frame close-ups) and
+creates the ``faces`` lifecycle publisher, ``activate`` subscribes to ``image_raw``,
+``deactivate`` unsubscribes, ``cleanup`` ends the worker and releases the face search and the
+publisher. With ``autostart`` (default) it goes to active by itself.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 from fer_ros.budget import max_image_pixels_spec
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
-from fer_ros.face_search import (
+from fer_ros.face_tracking.search import (
     SEARCH_PARAMS,
     check_search_params,
     make_face_detector,
@@ -72,7 +72,7 @@ class FaceDetectorNode(FerLifecycleNode):
 
     def __init__(self, node_name: str = "face_detector", **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._search: Any = None     # fer_ros.face_search.FaceSearch: detector + tracker
+        self._search: Any = None     # fer_ros.face_tracking.search.FaceSearch: detector + tracker
         self._start(check_params, self._on_params_changed)
 
     # -- lifecycle -------------------------------------------------------------------------

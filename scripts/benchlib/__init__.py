@@ -3,6 +3,7 @@
 environment  paths, the run environment (:func:`environment.prepare`), machine
 inputs       clips (grids, the hard clip, files), the default model, params-file values
 hard_clip    the hard clip's renderer and ground truth
+video        writing a clip (atomically), a video file's frame rate
 bareloop     face search + emotion CNN per frame, no ROS
 recall       face recall and new-face latency against ground truth
 graph        graph runs: processes, the measuring node (measurer), the process sampler

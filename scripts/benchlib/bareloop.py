@@ -1,13 +1,13 @@
 """The bare loop: what the face_detector and emotion nodes compute per frame, without ROS.
 
-For every frame of a clip, in order: ``search.process(bgr, t_s)`` (``fer_ros.face_search``,
+For every frame of a clip, in order: ``search.process(bgr, t_s)`` (``fer_ros.face_tracking.search``,
 the object the face_detector node calls, built from the node's parameter values), the node's
 crop (``fer_ros.face_crop.node_crop``) per detection, ``to_model_input`` and
 ``EmotionClassifier.predict`` (the model the emotion node loads).  Timed per frame, decoding
 the clip not included.  ``t_s`` = frame index / stamp rate: the stamps a camera publishing
 the clip at that rate gives, and frame i is handed over no sooner than i / rate seconds after
 the first (wall time), as a camera at that rate would: the full search runs beside the
-per-frame work on a worker thread (``fer_ros.face_search``), so what it finds joins as it
+per-frame work on a worker thread (``fer_ros.face_tracking.search``), so what it finds joins as it
 would in the graph run it is compared with.  The per-frame time is the caller's (the
 critical path); ``cpu_ms`` is the process's CPU time per frame, the worker's included.
 """
@@ -66,7 +66,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
     import cv2
 
     from fer_ros.face_crop import node_crop
-    from fer_ros.face_search import make_face_search
+    from fer_ros.face_tracking.search import make_face_search
     from fer_ros.preprocessing import to_model_input
 
     search = make_face_search(values)

@@ -25,6 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchlib.environment import log
+from benchlib.video import write_video
+
 VERSION = 2                 # bump when the plan or the rendering changes (cache key)
 SEED = 20261201
 FRAME_SIZE = (640, 480)     # width, height
@@ -359,9 +362,6 @@ def render(scenes: list[ScenePlan], heads=None):
 
 def ensure(out_dir: Path) -> tuple[Path, Path]:
     """The cached clip and its ground-truth sidecar (rendered when missing)."""
-    from benchlib.environment import log
-    from benchlib.inputs import write_video
-
     W, H = FRAME_SIZE
     path = out_dir / f"hard_v{VERSION}_{W}x{H}_{FPS}fps_{int(SECONDS)}s.mp4"
     sidecar = path.with_name(path.name + ".json")

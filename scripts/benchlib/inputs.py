@@ -9,13 +9,14 @@ clip shipped in the package, or a video file.  Rendered clips are cached in
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchlib import hard_clip
 from benchlib.environment import OUT_DIR, log
+from benchlib.video import video_fps, write_video
 
 CLIP_DIR = OUT_DIR / "clips"
 GRID_FPS = 30
@@ -34,22 +35,6 @@ class Clip:
     truth: Path | None = None   # ground-truth sidecar (hard clip)
 
 
-def write_video(path: Path, frames, fps: float, size: tuple[int, int]) -> None:
-    """Write bgr8 frames as mp4v to ``path`` atomically (a temp file renamed at the end)."""
-    import cv2
-
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mp4")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write {tmp}")
-    try:
-        for frame in frames:
-            writer.write(frame)
-    finally:
-        writer.release()
-    tmp.replace(path)
-
-
 def grid_clip(faces: int, out_dir: Path = CLIP_DIR) -> Clip:
     """A 640x480 clip with ``faces`` portraits in a grid (rendered once, then cached)."""
     from fer_ros import sample_clip
@@ -66,8 +51,6 @@ def grid_clip(faces: int, out_dir: Path = CLIP_DIR) -> Clip:
 
 def resolve_clip(spec: str) -> Clip:
     """``gridN`` | ``hard`` | ``sample`` | a video file -> Clip."""
-    from benchlib import hard_clip
-
     m = re.fullmatch(r"grid(\d+)", spec)
     if m:
         n = int(m.group(1))
@@ -85,18 +68,7 @@ def resolve_clip(spec: str) -> Clip:
     path = Path(spec).expanduser().resolve()
     if not path.is_file():
         raise SystemExit(f"bench: clip {spec!r} is neither gridN, hard, sample nor a file")
-    return Clip(path.name, path.name, path, _video_fps(path))
-
-
-def _video_fps(path: Path) -> float:
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
-    finally:
-        cap.release()
-    return float(fps) if fps and fps > 0 else 30.0
+    return Clip(path.name, path.name, path, video_fps(path))
 
 
 def add_graph_options(ap) -> None:

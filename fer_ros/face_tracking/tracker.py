@@ -5,7 +5,7 @@ face size, using an optimal (minimum-cost) assignment, so faces that are close t
 each other keep their own ids. Each track predicts its box with a constant-velocity model, which
 keeps fast-moving faces and faces missed for a few frames associated.
 
-Appearance: given a descriptor per detection (unit vectors, e.g. :mod:`fer_ros.appearance`),
+Appearance: given a descriptor per detection (unit vectors, e.g. :mod:`.appearance`),
 each track keeps a running average of its faces' descriptors, and a detection whose cosine
 similarity to it is below ``min_similarity`` may not join it, wherever it is: another person
 who appears where a tracked face was (after a cut, or stepping into its place) starts a new

@@ -9,7 +9,7 @@ Per stream:
   A frame without faces costs nothing.
 * **The full search** (``detector.detect``: BlazeFace's proposal pass plus a 192x192
   verification per proposal that is not a followed face) on a worker thread
-  (:mod:`fer_ros.search_worker`) with a detector of its own: LiteRT interpreters are never
+  (:mod:`.search_worker`) with a detector of its own: LiteRT interpreters are never
   shared between threads, and LiteRT and OpenCV release the GIL while they compute (the
   process's GIL switch interval is lowered to ``GIL_SWITCH_INTERVAL_S``).  At most one search
   is in flight and the worker holds one frame (a copy).  A frame's result does not wait for
@@ -23,7 +23,7 @@ Per stream:
   dropped where its verdict joins, one it confirms counts the look from then.  Only when no
   search has looked at a face for ``REVERIFY_INTERVAL_S`` does the caller's thread (one face
   per frame), so a false alarm the cheap model would follow is not followed for long.
-* **The first frame of the stream and of each scene** (a cut, :mod:`fer_ros.scene_change`)
+* **The first frame of the stream and of each scene** (a cut, :mod:`.scene_change`)
   get the whole search on the caller's thread before they are answered: nothing is left to
   follow there, and searching them beside reports a scene's faces one frame late (3 points
   of recall on the bench's hard clip, a cut every second).  A cut also ends every track
@@ -37,7 +37,7 @@ time), on the first frame the worker is free and it is due:
 * sooner, at twice that share, after a loss: the close-up no longer confirms a followed face,
   or two followed faces end on one face (the better one is kept);
 * later, every ``search_interval_ms``, while the scene is still: no frame since the previous
-  search started differed from the one before it (:mod:`fer_ros.scene_change`), and no
+  search started differed from the one before it (:mod:`.scene_change`), and no
   followed face is due for a verification look.
 
 **Defaults, reasoned for a 2-core AVX2 CPU** (AMD Zen 3, issue 19: the full search 17-25 ms,
@@ -80,14 +80,14 @@ from typing import Any
 
 import numpy as np
 
-from fer_ros.appearance import describe_faces
 from fer_ros.boxes import is_duplicate, xywh_to_xyxy
 from fer_ros.face_detection import DETECTOR_NAMES, Detection, FaceDetectorError, make_detector
 from fer_ros.face_detection.common import check_frame
+from fer_ros.face_tracking.appearance import describe_faces
+from fer_ros.face_tracking.scene_change import Change, SceneChange
+from fer_ros.face_tracking.search_worker import OneSlotWorker
+from fer_ros.face_tracking.tracker import FaceTracker, Track
 from fer_ros.parameters import ParamSpec, check_values, defaults
-from fer_ros.scene_change import Change, SceneChange
-from fer_ros.search_worker import OneSlotWorker
-from fer_ros.tracking import FaceTracker, Track
 
 __all__ = ["CONFIRMING_LOOKS", "GIL_SWITCH_INTERVAL_S", "REVERIFY_INTERVAL_S", "SEARCH_PARAMS",
            "URGENT_SHARE_FACTOR", "FaceSearch", "SearchResult", "check_search_params",
@@ -114,7 +114,8 @@ SEARCH_PARAMS = (
               "before answering it, with no close-ups (the recall reference; haar always "
               "does).", read_only=True, min=0.0, max=10000.0),
     ParamSpec("tracking", True, "Give faces track ids that persist across frames "
-              "(fer_ros.tracking.FaceTracker); when false every id is 0.", read_only=True),
+              "(fer_ros.face_tracking.tracker.FaceTracker); when false every id is 0.",
+              read_only=True),
     ParamSpec("tracker_iou_threshold", 0.3, "Tracker: minimum IoU of a detection with a "
               "track's predicted box to join it (> 0).", read_only=True, min=0.0, max=1.0),
     ParamSpec("tracker_max_center_distance", 0.5, "Tracker: or maximum centre distance, in "
@@ -124,8 +125,9 @@ SEARCH_PARAMS = (
     ParamSpec("tracker_max_misses", 5, "Tracker: processed frames without a match before a "
               "track is dropped.", read_only=True, min=1, max=10000),
     ParamSpec("tracker_min_similarity", 0.5, "Tracker: a face whose appearance "
-              "(fer_ros.appearance) has a cosine similarity below this to a track's may not "
-              "join it: another person in a face's place gets a new id. -1 = position only.",
+              "(fer_ros.face_tracking.appearance) has a cosine similarity below this to a "
+              "track's may not join it: another person in a face's place gets a new id. "
+              "-1 = position only.",
               read_only=True, min=-1.0, max=1.0),
 )
 
