@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 
 from training import data, evaluate, export, swa, train
-from training.model import CLASS_NAMES, make_model
+from training.model import CLASS_NAMES, describe, make_model
 
 
 def write_image(path, value, size=48, channels=1):
@@ -137,6 +137,24 @@ def test_make_model_matches_the_reference_architecture():
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
     scores = model.predict(np.full((2, 48, 48, 1), 255.0, np.float32), verbose=0)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_compact_architecture_stacks_two_narrow_convolutions_a_block(folder_dataset, tmp_path):
+    model = make_model(architecture="compact")
+    convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size) for c in convs] == [
+        (f, (3, 3)) for f in (32, 32, 64, 64, 128, 128, 256, 256)]
+    assert model.count_params() < make_model().count_params() / 2
+    with pytest.raises(ValueError, match="unknown architecture"):
+        make_model(architecture="resnet")
+    # train.py trains it, and its stochastic weight average is the same architecture
+    out = tmp_path / "run"
+    assert train.main(["--data", str(folder_dataset), "--out", str(out), "--epochs", "1",
+                       "--architecture", "compact", "--swa-start", "1", "--batch-size", "8",
+                       "--verbose", "0"]) == 0
+    swa = keras.saving.load_model(out / "swa.keras")
+    assert swa.count_params() == model.count_params()
+    assert "compact CNN" in describe("compact") and "32/3x3 x2" in describe("compact")
 
 
 def test_training_writes_checkpoints_history_plots_and_resumes(folder_dataset, tmp_path):

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-import training.model  # noqa: F401  (registers the custom loss for load_model)
 from fer_ros.face_crop import NODE_CROP
 from training.data import CLASS_NAMES, load_dataset
 from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
+from training.model import describe  # also registers the custom loss for load_model
 from training.provenance import git_commit
 
 CONFUSION_FIGURE = "confusion_matrix.png"
@@ -202,9 +202,7 @@ def main(argv=None) -> int:
     class_names = json.loads((run / "class_names.json").read_text())
     card = {
         "name": args.name,
-        "architecture": "reference CNN (training/model.py make_model): conv 64/3x3, 128/5x5, "
-                        "512/3x3, 512/3x3 (BatchNorm, ReLU, 2x2 max-pool, dropout), "
-                        "dense 256 and 512 (BatchNorm, ReLU, dropout), softmax",
+        "architecture": describe(options.get("architecture", "reference")),
         "parameters": int(model.count_params()),
         "class_names": class_names,
         "input": INPUT_SPEC,

@@ -1,4 +1,4 @@
-"""The emotion CNN: a `make_model()` factory for the reference architecture.
+"""The emotion CNN: a `make_model()` factory for the reference architecture and a compact one.
 
 The model takes raw grayscale pixels in [0, 255], shape (N, 48, 48, 1), float32, and returns
 softmax probabilities over the classes. Normalisation (Rescaling) lives inside the model, so
@@ -12,9 +12,23 @@ from keras import layers, ops
 IMAGE_SIZE = 48
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
-# (filters, kernel size) of the four convolution blocks of the reference CNN.
-REFERENCE_CONV_BLOCKS = ((64, 3), (128, 5), (512, 3), (512, 3))
-REFERENCE_DENSE_UNITS = (256, 512)
+# (filters, kernel size, convolutions) of the four blocks of each architecture.  The reference
+# is the brief's CNN; the compact one stacks two narrow 3x3 convolutions a block (VGG-style):
+# 2.5x fewer multiply-adds a face (117 M vs 290 M), so it runs and trains faster on the CPU.
+ARCHITECTURES = {
+    "reference": ((64, 3, 1), (128, 5, 1), (512, 3, 1), (512, 3, 1)),
+    "compact": ((32, 3, 2), (64, 3, 2), (128, 3, 2), (256, 3, 2)),
+}
+DENSE_UNITS = (256, 512)
+
+
+def describe(architecture: str) -> str:
+    """One line naming ``architecture``'s layers, for the model cards."""
+    blocks = ", ".join(f"{filters}/{kernel}x{kernel}" + (f" x{convs}" if convs > 1 else "")
+                       for filters, kernel, convs in ARCHITECTURES[architecture])
+    return (f"{architecture} CNN (training/model.py make_model): conv {blocks} (BatchNorm, "
+            f"ReLU, 2x2 max-pool, dropout), dense {' and '.join(map(str, DENSE_UNITS))} "
+            "(BatchNorm, ReLU, dropout), softmax")
 
 
 @keras.saving.register_keras_serializable(package="fer_ros")
@@ -48,6 +62,7 @@ def log_prior(class_counts) -> np.ndarray:
 
 def make_model(
     num_classes: int = len(CLASS_NAMES),
+    architecture: str = "reference",
     conv_dropout: float = 0.25,
     dense_dropout: float = 0.4,
     learning_rate: float = 1e-3,
@@ -56,25 +71,31 @@ def make_model(
     class_counts=None,
     logit_adjustment: float = 0.0,
 ) -> keras.Model:
-    """Build and compile the reference CNN.
+    """Build and compile one of ARCHITECTURES (default: the reference CNN).
 
-    Four conv blocks (64 3x3, 128 5x5, 512 3x3, 512 3x3), each Conv -> BatchNorm -> ReLU ->
-    2x2 max-pool -> dropout; flatten; Dense 256 and Dense 512, each Dense -> BatchNorm -> ReLU ->
-    dropout; softmax. Adam, categorical cross-entropy, accuracy.  With ``logit_adjustment``
-    tau > 0 the loss is LogitAdjustedCrossEntropy over the training ``class_counts``' prior.
+    Four conv blocks (reference: 64 3x3, 128 5x5, 512 3x3, 512 3x3), each (Conv -> BatchNorm
+    -> ReLU) once or twice -> 2x2 max-pool -> dropout; flatten; Dense 256 and Dense 512, each
+    Dense -> BatchNorm -> ReLU -> dropout; softmax. Adam, categorical cross-entropy,
+    accuracy.  With ``logit_adjustment`` tau > 0 the loss is LogitAdjustedCrossEntropy over
+    the training ``class_counts``' prior.
     """
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="pixels")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    for index, (filters, kernel) in enumerate(REFERENCE_CONV_BLOCKS, start=1):
-        x = layers.Conv2D(filters, kernel, padding="same", use_bias=False,
-                          kernel_regularizer=regularizer, name=f"conv{index}")(x)
-        x = layers.BatchNormalization(name=f"conv{index}_bn")(x)
-        x = layers.ReLU(name=f"conv{index}_relu")(x)
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}: one of {sorted(ARCHITECTURES)}")
+    for index, (filters, kernel, convs) in enumerate(ARCHITECTURES[architecture], start=1):
+        for conv in range(1, convs + 1):
+            # the reference's single convolutions keep their names (conv1..conv4)
+            name = f"conv{index}" if convs == 1 else f"conv{index}_{conv}"
+            x = layers.Conv2D(filters, kernel, padding="same", use_bias=False,
+                              kernel_regularizer=regularizer, name=name)(x)
+            x = layers.BatchNormalization(name=f"{name}_bn")(x)
+            x = layers.ReLU(name=f"{name}_relu")(x)
         x = layers.MaxPooling2D(2, name=f"conv{index}_pool")(x)
         x = layers.Dropout(conv_dropout, name=f"conv{index}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    for index, units in enumerate(REFERENCE_DENSE_UNITS, start=1):
+    for index, units in enumerate(DENSE_UNITS, start=1):
         x = layers.Dense(units, use_bias=False, kernel_regularizer=regularizer,
                          name=f"dense{index}")(x)
         x = layers.BatchNormalization(name=f"dense{index}_bn")(x)
@@ -82,7 +103,7 @@ def make_model(
         x = layers.Dropout(dense_dropout, name=f"dense{index}_dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
                            name="probabilities")(x)
-    model = keras.Model(inputs, outputs, name="fer_reference_cnn")
+    model = keras.Model(inputs, outputs, name=f"fer_{architecture}_cnn")
     if logit_adjustment > 0:
         loss = LogitAdjustedCrossEntropy(log_prior(class_counts), logit_adjustment,
                                          label_smoothing)

@@ -3,7 +3,7 @@
 Averages the weights of several epochs of one run and then recomputes the BatchNorm statistics
 with a pass over the (unaugmented) training images, as in Izmailov et al. 2018, "Averaging
 Weights Leads to Wider Optima and Better Generalization". The averaged network is the same
-reference CNN (same layers, same parameter count), so it is exported and run like any other.
+architecture (same layers, same parameter count), so it is exported and run like any other.
 
     python training/train.py ... --swa-start 21     # train.py keeps the running average
     python training/swa.py --checkpoints run/epochs/epoch_2*.keras run/epochs/epoch_3*.keras \\
@@ -101,27 +101,29 @@ def recalibrate_batchnorm(model, images: np.ndarray, batch_size: int = 256,
     return len(order)
 
 
-def build_swa_model(weights, train_images: np.ndarray, seed: int = 0):
-    """The float32 reference CNN with the averaged weights and recalibrated BatchNorm
+def build_swa_model(weights, train_images: np.ndarray, seed: int = 0,
+                    architecture: str = "reference"):
+    """The float32 CNN of ``architecture`` with the averaged weights and recalibrated BatchNorm
     (sets the global Keras dtype policy to float32)."""
     import keras
 
     from training.model import make_model
 
     keras.mixed_precision.set_global_policy("float32")
-    model = make_model(num_classes=int(weights[-1].shape[-1]))
+    model = make_model(num_classes=int(weights[-1].shape[-1]), architecture=architecture)
     model.set_weights(weights)
     recalibrate_batchnorm(model, train_images, seed=seed)
     return model
 
 
-def finish(out_dir: Path, weights, epochs, splits, seed: int = 0) -> dict:
+def finish(out_dir: Path, weights, epochs, splits, seed: int = 0,
+           architecture: str = "reference") -> dict:
     """Build, save and report the SWA model of a run: swa.keras, swa.json, swa/ reports."""
     from training.report import write_reports
 
     out_dir = Path(out_dir)
     train, validation = splits["train"], splits["validation"]
-    model = build_swa_model(weights, train.images, seed)
+    model = build_swa_model(weights, train.images, seed, architecture)
     model.save(out_dir / "swa.keras")
     (out_dir / "swa").mkdir(exist_ok=True)
     metrics = write_reports(out_dir / "swa", model, validation)
@@ -145,6 +147,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="output folder (default: --run, or the checkpoints' "
                         "parent's parent)")
     parser.add_argument("--seed", type=int, default=0, help="order of the BN pass")
+    parser.add_argument("--architecture", default="reference",
+                        help="the checkpoints' architecture (training/model.py ARCHITECTURES)")
     args = parser.parse_args(argv)
 
     from training.data import load_dataset
@@ -162,7 +166,7 @@ def main(argv=None) -> int:
                   else i for i, p in enumerate(paths, start=1)]
         out = Path(args.out) if args.out else paths[0].parent.parent
     out.mkdir(parents=True, exist_ok=True)
-    finish(out, weights, epochs, splits, args.seed)
+    finish(out, weights, epochs, splits, args.seed, args.architecture)
     return 0
 
 

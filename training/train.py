@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from training.data import Augmentation, CameraAugmentation, load_dataset
-from training.model import make_model
+from training.model import ARCHITECTURES, make_model
 from training.provenance import git_commit
 from training.swa import RunningAverage
 
@@ -46,6 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="continue the run in --out from last.keras with its stored options")
     parser.add_argument("--epochs", type=int, default=None,
                         help="number of epochs (default 35; on --resume, extends the run)")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="reference",
+                        help="training/model.py ARCHITECTURES (default: the reference CNN)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--lr-schedule", choices=("cosine", "plateau", "constant"),
@@ -289,7 +291,9 @@ def main(argv=None) -> int:
         model = keras.saving.load_model(out_dir / "last.keras")
         print(f"resuming at epoch {start_epoch + 1} of {options['epochs']}")
     else:
-        model = make_model(num_classes=num_classes, conv_dropout=options["conv_dropout"],
+        model = make_model(num_classes=num_classes,
+                           architecture=options.get("architecture", "reference"),
+                           conv_dropout=options["conv_dropout"],
                            dense_dropout=options["dense_dropout"],
                            learning_rate=options["learning_rate"],
                            label_smoothing=options["label_smoothing"], l2=options["l2"],
@@ -325,7 +329,8 @@ def main(argv=None) -> int:
     if average.weights is not None:
         from training.swa import finish
         finish(out_dir, average.weights, average.epochs, {"train": train, "validation":
-                                                          validation}, options["seed"])
+                                                          validation}, options["seed"],
+               options.get("architecture", "reference"))
     return 0
 
 
