@@ -64,7 +64,7 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
     assert (work / "second" / "last.keras").stat().st_mtime_ns == checkpoint
 
 
-@pytest.mark.parametrize("name", ["default.json", "reframed.json"])
+@pytest.mark.parametrize("name", ["default.json", "reframed.json", "compact.json"])
 def test_shipped_recipes_chain_their_stages(name):
     spec = json.loads((recipe.REPO / "training" / "recipes" / name).read_text())
     names = [stage["name"] for stage in spec["stages"]]
