@@ -157,6 +157,33 @@ def test_compact_architecture_stacks_two_narrow_convolutions_a_block(folder_data
     assert "compact CNN" in describe("compact") and "32/3x3 x2" in describe("compact")
 
 
+def test_distillation_mixes_the_teachers_scores_into_each_target(folder_dataset, tmp_path):
+    # a teacher whose scores depend on the pixels: the targets must be its scores of the
+    # very faces the student gets, mixed with the labels by --teacher-weight
+    teacher = intensity_model([20 + 30 * k for k in range(7)])
+    images = np.random.default_rng(0).integers(0, 256, (10, 48, 48), dtype=np.uint8)
+    labels = np.arange(10) % 7
+    batches = train.AugmentedBatches(images, labels, 7, 4, data.Augmentation(), (1, 2), 0,
+                                     teacher=teacher, teacher_weight=0.25)
+    x, y = batches[0]
+    expected = 0.75 * keras.utils.to_categorical(labels[batches.order[:4]], 7) \
+        + 0.25 * np.asarray(teacher(x, training=False))
+    np.testing.assert_allclose(y, expected, atol=1e-6)
+    assert not np.allclose(y, keras.utils.to_categorical(labels[batches.order[:4]], 7))
+    # end to end: train.py distils from a saved .keras teacher and records it in its options
+    teacher_path = tmp_path / "teacher.keras"
+    make_model().save(teacher_path)
+    out = tmp_path / "student"
+    assert train.main(["--data", str(folder_dataset), "--out", str(out), "--epochs", "1",
+                       "--architecture", "compact", "--teacher", str(teacher_path),
+                       "--teacher-weight", "0.5", "--batch-size", "8", "--verbose", "0"]) == 0
+    options = json.loads((out / "state.json").read_text())["options"]
+    assert options["teacher"] == str(teacher_path) and options["teacher_weight"] == 0.5
+    with pytest.raises(SystemExit, match="teacher-weight"):
+        train.main(["--data", str(folder_dataset), "--out", str(tmp_path / "bad"),
+                    "--teacher", str(teacher_path), "--teacher-weight", "1.5"])
+
+
 def test_training_writes_checkpoints_history_plots_and_resumes(folder_dataset, tmp_path):
     out = tmp_path / "run"
     common = ["--batch-size", "8", "--verbose", "0"]

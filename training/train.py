@@ -73,6 +73,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="mixed_bfloat16 is ~1.7x faster on CPUs with AMX/AVX512-BF16")
     parser.add_argument("--init-from", help="start from the weights of this .keras model of the "
                         "same architecture (e.g. models/emotion_cnn.keras) instead of random")
+    parser.add_argument("--teacher", help="distil from this .keras model: each target mixes "
+                        "the label with the teacher's scores for the same augmented face "
+                        "(Hinton et al. 2015, temperature 1)")
+    parser.add_argument("--teacher-weight", type=float, default=0.5,
+                        help="the teacher's share of each target, 0..1 (with --teacher)")
     parser.add_argument("--swa-start", type=int, default=0,
                         help="average the weights of this epoch (1-based) and every later one "
                              "(stochastic weight averaging, training/swa.py); 0 = off")
@@ -111,12 +116,14 @@ class AugmentedBatches(keras.utils.PyDataset):
     """Shuffled, augmented training batches; epoch e of a stream always yields the same batches."""
 
     def __init__(self, images, labels, num_classes, batch_size, augmentation, stream,
-                 start_epoch, sample_weights=None, camera=None):
+                 start_epoch, sample_weights=None, camera=None, teacher=None,
+                 teacher_weight=0.0):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images, self.labels = images, labels
         self.num_classes, self.batch_size = num_classes, batch_size
         self.augmentation, self.stream = augmentation, list(stream)
         self.sample_weights, self.camera = sample_weights, camera
+        self.teacher, self.teacher_weight = teacher, teacher_weight
         self.epoch = start_epoch
         self.order = self._order_for(start_epoch)
 
@@ -137,6 +144,10 @@ class AugmentedBatches(keras.utils.PyDataset):
         else:
             batch = images.astype(np.float32)
         targets = keras.utils.to_categorical(self.labels[picked], self.num_classes)
+        if self.teacher is not None:
+            # distillation: the teacher scores the same augmented faces the student sees
+            soft = np.asarray(self.teacher(batch[..., None], training=False), np.float32)
+            targets = (1.0 - self.teacher_weight) * targets + self.teacher_weight * soft
         if self.sample_weights is None:
             return batch[..., None], targets
         return batch[..., None], targets, self.sample_weights[self.labels[picked]]
@@ -252,6 +263,8 @@ def load_options_and_state(args: argparse.Namespace, out_dir: Path):
         raise SystemExit("--data is required for a new run")
     if state_path.exists():
         raise SystemExit(f"{out_dir} already holds a run: use --resume or another --out")
+    if not 0.0 <= args.teacher_weight <= 1.0:
+        raise SystemExit(f"--teacher-weight {args.teacher_weight}: must be within 0..1")
     options = {key: value for key, value in vars(args).items() if key != "resume"}
     options["epochs"] = args.epochs or 35
     options["random_stream"] = random_stream(args.seed, args.init_from)
@@ -313,7 +326,9 @@ def main(argv=None) -> int:
             train.images, train.labels, num_classes, options["batch_size"], augmentation,
             stream, start_epoch,
             class_weights(train.class_counts(), options["class_weight"]),
-            CameraAugmentation() if options.get("camera_augment") == "on" else None)
+            CameraAugmentation() if options.get("camera_augment") == "on" else None,
+            keras.saving.load_model(options["teacher"], compile=False)
+            if options.get("teacher") else None, options.get("teacher_weight", 0.0))
         validation_data = (validation.images[..., None].astype(np.float32),
                            keras.utils.to_categorical(validation.labels, num_classes))
         model.fit(batches, validation_data=validation_data, epochs=options["epochs"],
