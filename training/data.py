@@ -16,9 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_ros.preprocessing import gray_channels
+from fer_ros.preprocessing import MODEL_INPUT_SIZE, gray_channels
 
-IMAGE_SIZE = 48
+IMAGE_SIZE = MODEL_INPUT_SIZE   # the node feeds the model faces of this side
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 # FER2013's own label indices: 0 Angry, 1 Disgust, 2 Fear, 3 Happy, 4 Sad, 5 Surprise, 6 Neutral.
 FER2013_INDEX_ORDER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

@@ -33,13 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from fer_ros.face_crop import NODE_CROP
-from training.data import CLASS_NAMES, load_dataset
+from training.data import CLASS_NAMES, IMAGE_SIZE, load_dataset
 from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
 from training.model import describe  # also registers the custom loss for load_model
 from training.provenance import git_commit
 
 CONFUSION_FIGURE = "confusion_matrix.png"
-INPUT_SPEC = {"shape": [48, 48, 1], "dtype": "float32", "range": [0, 255],
+INPUT_SPEC = {"shape": [IMAGE_SIZE, IMAGE_SIZE, 1], "dtype": "float32", "range": [0, 255],
               "color": "grayscale", "layout": "NHWC, batch first",
               "preprocessing": "none outside the model (Rescaling is its first layer)"}
 

@@ -9,8 +9,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-IMAGE_SIZE = 48
-CLASS_NAMES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+from training.data import CLASS_NAMES, IMAGE_SIZE
 
 # (filters, kernel size, convolutions) of the four blocks of each architecture.  The reference
 # is the brief's CNN; the compact one stacks two narrow 3x3 convolutions a block (VGG-style):
