@@ -38,7 +38,6 @@ from training.evaluate import evaluate, evaluate_photos, load_photos, model_clas
 from training.model import describe  # also registers the custom loss for load_model
 from training.provenance import git_commit
 
-CONFUSION_FIGURE = "confusion_matrix.png"
 INPUT_SPEC = {"shape": [IMAGE_SIZE, IMAGE_SIZE, 1], "dtype": "float32", "range": [0, 255],
               "color": "grayscale", "layout": "NHWC, batch first",
               "preprocessing": "none outside the model (Rescaling is its first layer)"}
@@ -264,7 +263,7 @@ def main(argv=None) -> int:
             extras[path]["photos"] = figures
     for path in shipped:
         write_card(path, card, *results[path], extras[path])
-    from training.report import combine_histories, plot_history, write_history
+    from training.report import CONFUSION_FIGURE, combine_histories, plot_history, write_history
     history = combine_histories([Path(earlier) / "history.csv" for earlier in args.earlier_runs]
                                 + [run / "history.csv"])
     write_history(history, out / "training_history.csv")

@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+CONFUSION_FIGURE = "confusion_matrix.png"
+
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
     """Counts[true class, predicted class]."""
@@ -139,7 +141,7 @@ def write_reports(out_dir: Path, model, split) -> dict:
     metrics = classification_metrics(matrix, split.class_names)
     if (out_dir / "history.csv").exists():
         plot_history(read_history(out_dir / "history.csv"), out_dir)
-    plot_confusion_matrix(matrix, split.class_names, out_dir / "confusion_matrix.png")
+    plot_confusion_matrix(matrix, split.class_names, out_dir / CONFUSION_FIGURE)
     (out_dir / "report.json").write_text(json.dumps(metrics, indent=2))
     (out_dir / "report.txt").write_text(format_metrics(metrics) + "\n")
     print(format_metrics(metrics))
