@@ -35,7 +35,7 @@ import numpy as np
 from fer_ros.face_crop import NODE_CROP
 from training.data import CLASS_NAMES, IMAGE_SIZE, load_dataset
 from training.evaluate import evaluate, evaluate_photos, load_photos, model_class_names
-from training.model import describe  # also registers the custom loss for load_model
+from training.model import DEFAULT_ARCHITECTURE, describe  # registers the custom loss too
 from training.provenance import git_commit
 
 INPUT_SPEC = {"shape": [IMAGE_SIZE, IMAGE_SIZE, 1], "dtype": "float32", "range": [0, 255],
@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     class_names = json.loads((run / "class_names.json").read_text())
     card = {
         "name": args.name,
-        "architecture": describe(options.get("architecture", "reference")),
+        "architecture": describe(options.get("architecture", DEFAULT_ARCHITECTURE)),
         "parameters": int(model.count_params()),
         "class_names": class_names,
         "input": INPUT_SPEC,

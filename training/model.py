@@ -18,6 +18,7 @@ ARCHITECTURES = {
     "reference": ((64, 3, 1), (128, 5, 1), (512, 3, 1), (512, 3, 1)),
     "compact": ((32, 3, 2), (64, 3, 2), (128, 3, 2), (256, 3, 2)),
 }
+DEFAULT_ARCHITECTURE = "reference"
 DENSE_UNITS = (256, 512)
 
 
@@ -61,7 +62,7 @@ def log_prior(class_counts) -> np.ndarray:
 
 def make_model(
     num_classes: int = len(CLASS_NAMES),
-    architecture: str = "reference",
+    architecture: str = DEFAULT_ARCHITECTURE,
     conv_dropout: float = 0.25,
     dense_dropout: float = 0.4,
     learning_rate: float = 1e-3,

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-import training.model  # noqa: F401  (registers the custom loss for load_model)
+from training.model import ARCHITECTURES, DEFAULT_ARCHITECTURE  # registers the custom loss too
 
 
 class RunningAverage:
@@ -102,7 +102,7 @@ def recalibrate_batchnorm(model, images: np.ndarray, batch_size: int = 256,
 
 
 def build_swa_model(weights, train_images: np.ndarray, seed: int = 0,
-                    architecture: str = "reference"):
+                    architecture: str = DEFAULT_ARCHITECTURE):
     """The float32 CNN of ``architecture`` with the averaged weights and recalibrated BatchNorm
     (sets the global Keras dtype policy to float32)."""
     import keras
@@ -117,7 +117,7 @@ def build_swa_model(weights, train_images: np.ndarray, seed: int = 0,
 
 
 def finish(out_dir: Path, weights, epochs, splits, seed: int = 0,
-           architecture: str = "reference") -> dict:
+           architecture: str = DEFAULT_ARCHITECTURE) -> dict:
     """Build, save and report the SWA model of a run: swa.keras, swa.json, swa/ reports."""
     from training.report import write_reports
 
@@ -147,8 +147,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="output folder (default: --run, or the checkpoints' "
                         "parent's parent)")
     parser.add_argument("--seed", type=int, default=0, help="order of the BN pass")
-    parser.add_argument("--architecture", default="reference",
-                        help="the checkpoints' architecture (training/model.py ARCHITECTURES)")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES),
+                        default=DEFAULT_ARCHITECTURE, help="the checkpoints' architecture")
     args = parser.parse_args(argv)
 
     from training.data import load_dataset

@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from training.data import Augmentation, CameraAugmentation, load_dataset
-from training.model import ARCHITECTURES, make_model
+from training.model import ARCHITECTURES, DEFAULT_ARCHITECTURE, make_model
 from training.provenance import git_commit
 from training.swa import RunningAverage
 
@@ -46,7 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="continue the run in --out from last.keras with its stored options")
     parser.add_argument("--epochs", type=int, default=None,
                         help="number of epochs (default 35; on --resume, extends the run)")
-    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="reference",
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES),
+                        default=DEFAULT_ARCHITECTURE,
                         help="training/model.py ARCHITECTURES (default: the reference CNN)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
@@ -305,7 +306,7 @@ def main(argv=None) -> int:
         print(f"resuming at epoch {start_epoch + 1} of {options['epochs']}")
     else:
         model = make_model(num_classes=num_classes,
-                           architecture=options.get("architecture", "reference"),
+                           architecture=options.get("architecture", DEFAULT_ARCHITECTURE),
                            conv_dropout=options["conv_dropout"],
                            dense_dropout=options["dense_dropout"],
                            learning_rate=options["learning_rate"],
@@ -345,7 +346,7 @@ def main(argv=None) -> int:
         from training.swa import finish
         finish(out_dir, average.weights, average.epochs, {"train": train, "validation":
                                                           validation}, options["seed"],
-               options.get("architecture", "reference"))
+               options.get("architecture", DEFAULT_ARCHITECTURE))
     return 0
 
 
