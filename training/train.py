@@ -95,8 +95,7 @@ def random_stream(seed: int, init_from=None) -> list:
 
     Without the digest, a stage started from an earlier stage's model with the same seed
     replays that stage's exact batch order, augmentations and dropout masks, which the network
-    has memorised: its training accuracy jumped by several points while validation stayed flat
-    (README, "Stages 2 and 3 repeated earlier randomness").
+    has memorised: its training accuracy jumps by several points while validation stays flat.
     """
     if not init_from:
         return [seed]
