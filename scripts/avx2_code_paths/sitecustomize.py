@@ -21,7 +21,8 @@ LIBRARY = "libpywrap_litert_common.so"
 
 # Byte offsets of cpuinfo's ``struct cpuinfo_x86_isa`` (one bool each) in the cpuinfo built
 # into LiteRT 2.x, read off XNNPACK's init_hardware_config, which tests them.
-CHECKED = {0x1C: "avx2", 0x1D: "avx512f", 0x29: "avx512_vnni", 0x2A: "avx512_bf16",
+AVX2 = 0x1C
+CHECKED = {AVX2: "avx2", 0x1D: "avx512f", 0x29: "avx512_vnni", 0x2A: "avx512_bf16",
            0x17: "avx_vnni", 0x4C: "gfni", 0x4F: "sha_ni"}
 CLEARED = [0x17, *range(0x1D, 0x39), 0x4C]   # avx_vnni; avx512* .. avx_ne_convert; gfni
 TABLE_BYTES = 0x50
@@ -83,7 +84,7 @@ def limit_litert_to_avx2() -> None:
     if wrong:
         raise RuntimeError(f"as_avx2: LiteRT's cpuinfo table disagrees with /proc/cpuinfo on "
                            f"{wrong}: its layout changed; update CHECKED/CLEARED")
-    if not table[0x1C]:
+    if not table[AVX2]:
         raise RuntimeError("as_avx2: this CPU has no AVX2")
     for offset in CLEARED:
         table[offset] = 0
