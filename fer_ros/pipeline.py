@@ -43,7 +43,7 @@ from fer_ros.nodes import NODE_CLASSES
 from fer_ros.nodes.lifecycle import TransitionFailed
 from fer_ros.nodes.runner import run
 
-NODE_ORDER = ("camera", "face_detector", "emotion", "annotator")
+NODE_ORDER = tuple(NODE_CLASSES)   # camera first, annotator last
 
 
 def default_params_file() -> Path | None:

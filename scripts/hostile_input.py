@@ -63,6 +63,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
 from fer_ros.dds import use_large_data_profile
+from fer_ros.nodes import NODE_CLASSES
 
 #: valid frames get results again within this many seconds after the hostile input, judged
 #: on the camera's next RECOVERY_FRAMES frames
@@ -72,7 +73,7 @@ RECOVERY_FRAMES = 40
 #: message, Python message; scripts/dds_copy_floor.py measures it)
 FLOOR_COPIES = 3
 HUGE_FRAME_BYTES = 8000 * 8000 * 3
-NODES = ("camera", "face_detector", "emotion", "annotator")
+NODES = tuple(NODE_CLASSES)
 NAMESPACE = "/hostile"
 #: counters worth reporting (the nodes' stats() as /diagnostics total_<name>)
 COUNTERS = ("received", "frames_received", "processed", "published", "rejected", "dropped",

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from fer_ros import EXECUTABLES
 
-#: node executable -> (module, class, default node name); the modules come from the one
-#: list of executables, fer_ros.EXECUTABLES
+#: node executable -> (module, class, default node name), in the pipeline's order (camera
+#: first, annotator last); the modules come from the one list of executables,
+#: fer_ros.EXECUTABLES
 NODE_CLASSES = {
     exe: (EXECUTABLES[exe].split(":")[0], cls, exe)
     for exe, cls in (("camera", "CameraNode"), ("face_detector", "FaceDetectorNode"),

@@ -36,9 +36,10 @@ from benchlib.inputs import Clip
 from benchlib.measurer import ANNOTATED_TOPICS, Measurer, measured_topics
 from benchlib.metrics import StageTimes, latency_summary
 from benchlib.sampler import ProcessSampler
+from fer_ros.nodes import NODE_CLASSES
 
 MAX_RATE = 1000.0            # camera fps parameter for "as fast as it can" (its maximum)
-NODE_NAMES = ("camera", "face_detector", "emotion", "annotator")
+NODE_NAMES = tuple(NODE_CLASSES)
 # The camera process holds its first frame until its image_raw subscribers (face_detector,
 # annotator) have matched, as the single-process runner does: a frame sent before that is
 # lost where no node can count it.
