@@ -56,8 +56,8 @@ where searching every frame reports it on that frame, unless it is a scene's fir
 (reported on it here too).  A change too faint for the frame difference (under
 ``scene_change.STILL_LEVELS`` grey levels per 20x20 px cell) waits up to
 ``search_interval_ms`` instead.  A track is confirmed ``tracker_min_hits - 1`` frames after
-it is reported, as before.  ``make bench`` measures the new-face latency against the
-every-frame search.
+it is reported, as with the search on every frame.  ``make bench`` measures the new-face
+latency against the every-frame search.
 
 ``search_interval_ms: 0`` is the recall reference: the whole search on the caller's thread,
 on every frame, and no close-up follow-up; Haar (no close-up model) always works so.
