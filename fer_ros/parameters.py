@@ -240,13 +240,20 @@ def subscription_specs(sensor_input: bool, default_depth: int = 2):
                   "node then takes the newest messages; the older ones are overwritten "
                   "(counted as dropped).",
                   read_only=True, min=1, max=100),
+        *logging_specs(),
+    )
+
+
+def logging_specs():
+    """``log_throttle_s`` and ``stats_period_s``: every node's logging."""
+    return (
         ParamSpec("log_throttle_s", 5.0,
                   "Minimum seconds between two repeated warnings/errors of the same kind "
                   "(e.g. rejected input); read-only as rclpy cannot change a throttle.",
                   read_only=True, min=0.0, max=3600.0),
         ParamSpec("stats_period_s", 0.0,
-                  "Log counters (received, processed, dropped, rejected) every this many "
-                  "seconds; 0 disables.", read_only=True, min=0.0, max=3600.0),
+                  "Log the node's counters every this many seconds; 0 disables.",
+                  read_only=True, min=0.0, max=3600.0),
     )
 
 

@@ -31,7 +31,13 @@ from fer_ros.camera_info import load_camera_info
 from fer_ros.diagnostics import WARN, RateKeeping, check_thresholds, diagnostics_specs
 from fer_ros.nodes.base import FerNode, init_or_destroy
 from fer_ros.nodes.runner import run, serve
-from fer_ros.parameters import RELIABILITY_CHOICES, ParamSpec, check_values, make_qos
+from fer_ros.parameters import (
+    RELIABILITY_CHOICES,
+    ParamSpec,
+    check_values,
+    logging_specs,
+    make_qos,
+)
 from fer_ros.ros_image import bgr_to_compressed_msg, bgr_to_image_msg
 from fer_ros.sources import FrameSource, SourceError, open_source
 
@@ -90,10 +96,7 @@ PARAMS = (
               read_only=True, min=0, max=100),
     ParamSpec("wait_timeout_s", 10.0, "Give up waiting for subscribers after this many "
               "seconds and start anyway.", read_only=True, min=0.0, max=3600.0),
-    ParamSpec("stats_period_s", 0.0, "Log counters every this many seconds; 0 disables.",
-              read_only=True, min=0.0, max=3600.0),
-    ParamSpec("log_throttle_s", 5.0, "Minimum seconds between repeated warnings.",
-              read_only=True, min=0.0, max=3600.0),
+    *logging_specs(),
     max_image_pixels_spec("source frames (larger ones are skipped, an image file that "
                           "large fails to open)"),
 ) + diagnostics_specs(warn_ms=50.0, error_ms=200.0)
