@@ -52,11 +52,6 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--warmup", type=float, default=3.0,
                     help="seconds after the first result that are not measured (default 3)")
     inputs.add_graph_options(ap)
-    ap.add_argument("--launcher", choices=["module", "console"], default="module",
-                    help="start nodes with 'python -m' from this tree (default) or with "
-                         "the installed console scripts")
-    ap.add_argument("--annotated", choices=["raw", "compressed", "none"], default="raw",
-                    help="which image_annotated topic the measuring node subscribes to")
     ap.add_argument("--no-graph", action="store_true",
                     help="bare loops (and recall) only")
     ap.add_argument("--components", action="store_true",

@@ -58,8 +58,6 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--window", type=float, default=None,
                     help="latency/RSS window in seconds (default 60, or measured/6 if shorter)")
     inputs.add_graph_options(ap)
-    ap.add_argument("--launcher", choices=["module", "console"], default="module")
-    ap.add_argument("--annotated", choices=["raw", "compressed", "none"], default="raw")
     ap.add_argument("--sample-interval", type=float, default=1.0,
                     help="seconds between RSS samples (default 1)")
     ap.add_argument("--max-rss-growth", type=float, default=0.05)

@@ -72,7 +72,8 @@ def resolve_clip(spec: str) -> Clip:
 
 
 def add_graph_options(ap) -> None:
-    """The options that choose what the graph runs (bench and soak)."""
+    """The options that choose what the graph runs and how it is measured (bench and soak)."""
+    from benchlib.measurer import ANNOTATED_TOPICS
     from fer_ros.face_detection import DETECTOR_NAMES
 
     ap.add_argument("--model", type=Path, default=None,
@@ -82,6 +83,11 @@ def add_graph_options(ap) -> None:
                     help="node parameter YAML (default: the package's config/fer_ros.yaml)")
     ap.add_argument("--detector", choices=DETECTOR_NAMES, default=None,
                     help="face detector (default: the params file's)")
+    ap.add_argument("--launcher", choices=["module", "console"], default="module",
+                    help="start nodes with 'python -m' from this tree (default) or with "
+                         "the installed console scripts")
+    ap.add_argument("--annotated", choices=list(ANNOTATED_TOPICS), default="raw",
+                    help="which image_annotated topic the measuring node subscribes to")
 
 
 def default_model() -> Path:
