@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchlib import bareloop, hard_clip, inputs, recall
 from benchlib import report as rp
-from benchlib.environment import OUT_DIR, REPO, REPORT_COMMIT, load_average, log, machine_info
+from benchlib.environment import REPO, REPORT_COMMIT, load_average, log, machine_info
 from benchlib.graph import MAX_RATE, MODES, RunSpec, run_graph
 from benchlib.metrics import identity_summary
 from training.provenance import git_commit
@@ -21,26 +21,25 @@ EVERY_FRAME = {"search_interval_ms": 0.0}     # the recall reference: search on 
 
 @dataclass
 class Options:
-    """What bench.py's command line chose (defaults = ``make bench``)."""
+    """What bench.py's command line chose (its defaults live there)."""
 
-    clips: list[str] = field(default_factory=lambda: ["grid1", "grid5", "hard"])
-    graphs: list[tuple[str, float | None]] = field(
-        default_factory=lambda: [("processes", 30.0), ("pipeline", 60.0)])
-    seconds: float = 20.0
-    warmup: float = 3.0
-    model: Path | None = None
-    params_file: Path | None = None
-    detector: str | None = None
-    launcher: str = "module"
-    annotated: str = "raw"
-    graph: bool = True
-    components: bool = False
-    component_seconds: float = 2.0
-    model_dir: Path | None = None
-    profile: bool = False
-    profile_gil: bool = False
-    log_dir: Path = OUT_DIR / "logs"
-    argv: list[str] = field(default_factory=list)
+    clips: list[str]
+    graphs: list[tuple[str, float | None]]
+    seconds: float
+    warmup: float
+    model: Path | None
+    params_file: Path | None
+    detector: str | None
+    launcher: str
+    annotated: str
+    graph: bool
+    components: bool
+    component_seconds: float
+    model_dir: Path | None
+    profile: bool
+    profile_gil: bool
+    log_dir: Path
+    argv: list[str]
 
 
 def parse_graph(text: str) -> tuple[str, float | None]:
