@@ -73,9 +73,9 @@ def make_model(
 ) -> keras.Model:
     """Build and compile one of ARCHITECTURES (default: the reference CNN).
 
-    Four conv blocks (reference: 64 3x3, 128 5x5, 512 3x3, 512 3x3), each (Conv -> BatchNorm
-    -> ReLU) once or twice -> 2x2 max-pool -> dropout; flatten; Dense 256 and Dense 512, each
-    Dense -> BatchNorm -> ReLU -> dropout; softmax. Adam, categorical cross-entropy,
+    Four conv blocks (ARCHITECTURES; :func:`describe` names them), each (Conv -> BatchNorm
+    -> ReLU) once or twice -> 2x2 max-pool -> dropout; flatten; DENSE_UNITS, each Dense ->
+    BatchNorm -> ReLU -> dropout; softmax. Adam, categorical cross-entropy,
     accuracy.  With ``logit_adjustment`` tau > 0 the loss is LogitAdjustedCrossEntropy over
     the training ``class_counts``' prior.
     """
