@@ -162,7 +162,7 @@ MODEL_RUN ?= runs/model
 model: $(STAMP_PKG)
 	@test -n "$(DATA)" || { echo "make model DATA=/path/to/fer2013 [PHOTOS=/path/to/photo-sets]"; exit 2; }
 	$(NICE) $(PY) training/recipe.py --recipe $(RECIPE) --data $(DATA) --work $(MODEL_RUN) \
-		--out models $(if $(PHOTOS),--photos $(PHOTOS))
+		$(if $(PHOTOS),--photos $(PHOTOS))
 
 $(STAMP_WHEEL): $(PKG_SOURCES) $(STAMP_REQS)
 	rm -rf $(WHEEL_DIR)

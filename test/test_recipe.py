@@ -35,7 +35,8 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
             "stages": [{"name": "first", "data": "original", "train": ["--batch-size", "8"]},
                        {"name": "second", "init_from": "{work}/first/best.keras",
                         "train": ["--batch-size", "8", "--camera-augment", "on",
-                                  "--logit-adjust", "1"]}],
+                                  "--logit-adjust", "1",
+                                  "--teacher", "{work}/first/best.keras"]}],
             "export": {"run": "second", "earlier_runs": ["first"]}}
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(spec))
@@ -47,6 +48,7 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
     state = json.loads((work / "second" / "state.json").read_text())
     assert state["options"]["logit_adjust"] == 1.0
     assert state["options"]["init_from"].endswith("first/best.keras")
+    assert state["options"]["teacher"] == str(work / "first" / "best.keras")
     for name in ("emotion_cnn.keras", "emotion_cnn.tflite", "accuracy.png",
                  "confusion_matrix.png", "training_history.csv"):
         assert (out / name).is_file(), name

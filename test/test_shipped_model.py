@@ -1,4 +1,5 @@
-"""The models shipped in models/: every file has a card that matches it."""
+"""The models shipped in models/ (the default) and its folders (e.g. models/compact/): every
+file has a card that matches it."""
 
 import hashlib
 import json
@@ -11,7 +12,8 @@ from fer_ros.emotion_classifier import card_path_for, load_classifier
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 CLASS_NAMES = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
-SHIPPED = sorted(p for p in MODELS.glob("emotion_cnn*") if p.suffix in (".keras", ".tflite"))
+SHIPPED = sorted(p for p in MODELS.rglob("emotion_cnn*") if p.suffix in (".keras", ".tflite"))
+SETS = sorted({p.parent for p in SHIPPED})
 
 
 def test_the_default_models_are_shipped():
@@ -21,7 +23,7 @@ def test_the_default_models_are_shipped():
         assert (MODELS / figure).stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(MODELS)))
 def test_card_matches_the_model_file(path):
     card = json.loads(card_path_for(path).read_text())
     assert card["class_names"] == CLASS_NAMES
@@ -55,14 +57,15 @@ def card_strings(node):
         yield node
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(MODELS)))
 def test_card_names_no_path_of_the_training_machine(path):
     card = json.loads(card_path_for(path).read_text())
     assert [s for s in card_strings(card) if s.startswith(("/", "~"))] == []
 
 
-def test_float_tflite_agrees_with_keras():
-    keras_model = load_classifier(MODELS / "emotion_cnn.keras")
-    tflite_model = load_classifier(MODELS / "emotion_cnn.tflite")
+@pytest.mark.parametrize("folder", SETS, ids=lambda p: p.name)
+def test_float_tflite_agrees_with_keras(folder):
+    keras_model = load_classifier(folder / "emotion_cnn.keras")
+    tflite_model = load_classifier(folder / "emotion_cnn.tflite")
     batch = np.random.default_rng(3).uniform(0, 255, (8, 48, 48, 1)).astype(np.float32)
     np.testing.assert_allclose(keras_model.predict(batch), tflite_model.predict(batch), atol=1e-4)

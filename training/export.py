@@ -210,7 +210,8 @@ def main(argv=None) -> int:
             "data": data_description(args.data),
             "train_images_per_class": dict(zip(class_names, train_counts)),
             # file names only: the run's folders are of the machine that trained it
-            "recipe": {key: Path(value).name if key == "init_from" and value else value
+            "recipe": {key: Path(value).name if key in ("init_from", "teacher") and value
+                       else value
                        for key, value in options.items()
                        if key not in ("data", "out", "verbose", "limit")},
             "epochs_run": state["epoch"] + 1,

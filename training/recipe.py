@@ -9,14 +9,16 @@ A recipe (JSON) names its stages in order:
      "stages": [{"name": "stage1", "data": "original", "train": ["--epochs", "40", ...]},
                 {"name": "finetune", "data": "reframed", "init_from": "{work}/stage1/swa.keras",
                  "train": [...]}],
-     "export": {"run": "finetune", "earlier_runs": ["stage1"], "args": ["--weights", "best"]}}
+     "export": {"run": "finetune", "earlier_runs": ["stage1"], "args": ["--weights", "best"],
+                "out": "models"}}
 
 ``reframe`` first builds ``{work}/reframed.npz`` (training/reframe.py: the faces as the node
 frames them); a stage trains (training/train.py, its ``train`` options) on the ``original``
-dataset or the ``reframed`` one, from ``init_from`` (``{work}`` and ``{repo}`` are
-replaced) or random weights; ``export`` writes the run's files and cards into ``--out``
-(training/export.py; with --photos the real-photo figures, with reframed data also the
-original framing's figures).  Run it again after any stop: a finished step is skipped, a
+dataset or the ``reframed`` one, from ``init_from`` or random weights (``{work}`` and
+``{repo}`` are replaced in both); ``export`` writes the run's files and cards into its
+``out`` (a folder of the repository, default models/) or ``--out`` (training/export.py;
+with --photos the real-photo figures, with reframed data also the original framing's
+figures).  Run it again after any stop: a finished step is skipped, a
 stage that stopped resumes from its last epoch.  Each step's wall time goes into
 ``{work}/recipe_times.json``.
 """
@@ -58,8 +60,8 @@ def train_stage(stage: dict, work: Path, datasets: dict, limit: int, epochs: int
         train.main(["--out", str(run), "--resume", "--verbose", "2"]
                    + (["--epochs", str(epochs)] if epochs else []))
         return
-    args = ["--data", str(datasets[stage_data(stage)]), "--out", str(run),
-            "--verbose", "2", *stage.get("train", []), *overrides]
+    args = ["--data", str(datasets[stage_data(stage)]), "--out", str(run), "--verbose", "2",
+            *(arg.format(work=work, repo=REPO) for arg in stage.get("train", [])), *overrides]
     if stage.get("init_from"):
         args += ["--init-from", stage["init_from"].format(work=work, repo=REPO)]
     print(f"{stage['name']}: training " + " ".join(args), flush=True)
@@ -73,7 +75,8 @@ def main(argv=None) -> int:
     parser.add_argument("--recipe", required=True, help="recipe file (JSON)")
     parser.add_argument("--data", required=True, help="FER2013 dataset (training/data.py)")
     parser.add_argument("--work", required=True, help="folder for the cache and the runs")
-    parser.add_argument("--out", default=str(REPO / "models"), help="exported files go here")
+    parser.add_argument("--out", help="exported files go here (default: the recipe's "
+                        "export 'out', a folder of the repository, else models/)")
     parser.add_argument("--photos", help="real-photo sets for the cards (evaluate.py --photos)")
     parser.add_argument("--limit", type=int, default=0, help="smoke test: N images per split")
     parser.add_argument("--epochs", type=int, default=0, help="smoke test: epochs per stage")
@@ -99,7 +102,8 @@ def main(argv=None) -> int:
                                                              args.limit, args.epochs))
     spec = recipe["export"]
     final = next(s for s in recipe["stages"] if s["name"] == spec["run"])
-    export_args = ["--run", str(work / spec["run"]), "--out", args.out,
+    out = args.out or str(REPO / spec.get("out", "models"))
+    export_args = ["--run", str(work / spec["run"]), "--out", out,
                    "--data", str(datasets[stage_data(final)]),
                    *spec.get("args", [])]
     if spec.get("earlier_runs"):
