@@ -9,8 +9,9 @@ from pathlib import Path
 from fer_ros import share_dirs
 from fer_ros.emotion_classifier import ModelLoadError, load_classifier
 
-#: model_path "" = the first of these found in a share directory: the int8 model (0.3 ms per
-#: face, shipped only when it is within 0.5 points of float32 accuracy), then float32 (2.6 ms)
+#: model_path "" = the first of these found in a share directory: the int8 model (shipped only
+#: when it is within 0.5 points of float32 accuracy; several times faster, README "Accuracy"),
+#: then float32.  models/compact/ holds a cheaper option (docs/TRAINING.md).
 DEFAULT_MODELS = (Path("models") / "emotion_cnn_int8.tflite",
                   Path("models") / "emotion_cnn.tflite")
 MODEL_ENV = "FER_ROS_MODEL"

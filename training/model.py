@@ -2,7 +2,9 @@
 
 The model takes raw grayscale pixels in [0, 255], shape (N, 48, 48, 1), float32, and returns
 softmax probabilities over the classes. Normalisation (Rescaling) lives inside the model, so
-every runtime (Keras, LiteRT) feeds it the same unscaled pixels.
+every runtime (Keras, LiteRT) feeds it the same unscaled pixels.  Trained with the recipes in
+training/recipes/, expect about 68 % accuracy on FER2013 validation from the reference CNN
+and 64 % from the compact one (66 % on faces framed as the node frames them).
 """
 
 import keras
