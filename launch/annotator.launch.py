@@ -8,19 +8,14 @@ An argument left unset leaves its parameter to params_file (fer_ros.launch_files
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
-from fer_ros.launch_files import common_arguments, node_parameters
+from fer_ros.launch_files import common_arguments, node_action
 from launch import LaunchDescription
 
 
 def launch_node(context):
-    return [Node(
-        package='fer_ros', executable='annotator', name='annotator',
-        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-        parameters=node_parameters(context.launch_configurations, 'annotator'),
-        remappings=[('image_raw', LaunchConfiguration('image'))],
-        ros_arguments=['--log-level', LaunchConfiguration('log_level')])]
+    return [node_action(context, 'annotator',
+                        remappings=[('image_raw', LaunchConfiguration('image'))])]
 
 
 def generate_launch_description():

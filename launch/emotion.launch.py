@@ -9,19 +9,13 @@ its parameter to params_file (fer_ros.launch_files).
 """
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
-from fer_ros.launch_files import common_arguments, node_parameters
+from fer_ros.launch_files import common_arguments, node_action
 from launch import LaunchDescription
 
 
 def launch_node(context):
-    return [Node(
-        package='fer_ros', executable='emotion', name='emotion',
-        namespace=LaunchConfiguration('namespace'), output='screen', emulate_tty=True,
-        parameters=node_parameters(context.launch_configurations, 'emotion'),
-        ros_arguments=['--log-level', LaunchConfiguration('log_level')])]
+    return [node_action(context, 'emotion')]
 
 
 def generate_launch_description():

@@ -20,24 +20,18 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
 
-from fer_ros.launch_files import COMMON_ARGUMENTS, common_arguments
+from fer_ros.launch_files import COMMON_ARGUMENTS, NODE_ARGUMENTS, common_arguments
 from launch import LaunchDescription
 
-#: executable -> the launch arguments its launch file takes from this one
-NODE_ARGUMENTS = {
-    'camera': ('source',),
-    'face_detector': ('detector', 'autostart', 'hri'),
-    'emotion': ('model', 'autostart', 'hri'),
-    'annotator': (),
-}
 
-
-def include(executable):
+def include(executable, declared):
+    """``executable``'s own launch file, given the common arguments and those of its
+    parameter arguments (fer_ros.launch_files.NODE_ARGUMENTS) this file ``declared``."""
+    passed = COMMON_ARGUMENTS + tuple(a for a in NODE_ARGUMENTS[executable] if a in declared)
     return IncludeLaunchDescription(
         PythonLaunchDescriptionSource(PathJoinSubstitution(
             [FindPackageShare('fer_ros'), 'launch', f'{executable}.launch.py'])),
-        launch_arguments=[(name, LaunchConfiguration(name))
-                          for name in COMMON_ARGUMENTS + NODE_ARGUMENTS[executable]])
+        launch_arguments=[(name, LaunchConfiguration(name)) for name in passed])
 
 
 def generate_launch_description():
@@ -65,4 +59,5 @@ def generate_launch_description():
             description="The emotion node also publishes the ROS4HRI (REP-155) topics; "
                         "unset: params_file's (false)"),
     ]
-    return LaunchDescription(arguments + [include(exe) for exe in NODE_ARGUMENTS])
+    declared = {argument.name for argument in arguments}
+    return LaunchDescription(arguments + [include(exe, declared) for exe in NODE_ARGUMENTS])

@@ -1,6 +1,6 @@
 """What fer_ros' launch files (launch/*.launch.py, *.launch.xml) share: the arguments every
-one of them declares, the launch arguments that set node parameters, and the rule that only
-the ones the user gave are passed.
+one of them declares, the launch arguments that set node parameters, the rule that only the
+ones the user gave are passed, and the Node action each per-node Python file starts.
 
 A launch argument bound to a parameter defaults to ``''`` (:data:`NOT_GIVEN`): the node then
 takes that parameter from the params file (or its own default). A value the user gives is
@@ -66,3 +66,17 @@ def common_arguments() -> list:
         DeclareLaunchArgument("log_level", default_value="info",
                               description="Log level of the nodes (debug, info, warn, error)"),
     ]
+
+
+def node_action(context, executable: str, remappings=()):
+    """The Node of a per-node launch file: fer_ros' ``executable`` named after it, in the
+    ``namespace`` argument, with :func:`node_parameters` and the ``log_level`` argument."""
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.actions import Node
+
+    return Node(
+        package="fer_ros", executable=executable, name=executable,
+        namespace=LaunchConfiguration("namespace"), output="screen", emulate_tty=True,
+        parameters=node_parameters(context.launch_configurations, executable),
+        remappings=list(remappings),
+        ros_arguments=["--log-level", LaunchConfiguration("log_level")])
