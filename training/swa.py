@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from training.model import ARCHITECTURES, DEFAULT_ARCHITECTURE  # registers the custom loss too
+import training.model  # noqa: F401  (registers the custom loss for load_model)
 
 
 class RunningAverage:
@@ -101,29 +101,28 @@ def recalibrate_batchnorm(model, images: np.ndarray, batch_size: int = 256,
     return len(order)
 
 
-def build_swa_model(weights, train_images: np.ndarray, seed: int = 0,
-                    architecture: str = DEFAULT_ARCHITECTURE):
-    """The float32 CNN of ``architecture`` with the averaged weights and recalibrated BatchNorm
-    (sets the global Keras dtype policy to float32)."""
+def build_swa_model(weights, like, train_images: np.ndarray, seed: int = 0):
+    """``like``'s network (a model of the run) in float32 with the averaged weights and
+    recalibrated BatchNorm (sets the global Keras dtype policy to float32)."""
     import keras
 
-    from training.model import make_model
+    from training.export import float32_copy
 
     keras.mixed_precision.set_global_policy("float32")
-    model = make_model(num_classes=int(weights[-1].shape[-1]), architecture=architecture)
+    model = float32_copy(like)
     model.set_weights(weights)
     recalibrate_batchnorm(model, train_images, seed=seed)
     return model
 
 
-def finish(out_dir: Path, weights, epochs, splits, seed: int = 0,
-           architecture: str = DEFAULT_ARCHITECTURE) -> dict:
-    """Build, save and report the SWA model of a run: swa.keras, swa.json, swa/ reports."""
+def finish(out_dir: Path, weights, epochs, splits, like, seed: int = 0) -> dict:
+    """Build, save and report the SWA model of a run (``like``: a model of the run, for its
+    network): swa.keras, swa.json, swa/ reports."""
     from training.report import write_reports
 
     out_dir = Path(out_dir)
     train, validation = splits["train"], splits["validation"]
-    model = build_swa_model(weights, train.images, seed, architecture)
+    model = build_swa_model(weights, like, train.images, seed)
     model.save(out_dir / "swa.keras")
     (out_dir / "swa").mkdir(exist_ok=True)
     metrics = write_reports(out_dir / "swa", model, validation)
@@ -147,9 +146,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="output folder (default: --run, or the checkpoints' "
                         "parent's parent)")
     parser.add_argument("--seed", type=int, default=0, help="order of the BN pass")
-    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES),
-                        default=DEFAULT_ARCHITECTURE, help="the checkpoints' architecture")
     args = parser.parse_args(argv)
+
+    import keras
 
     from training.data import load_dataset
 
@@ -159,14 +158,16 @@ def main(argv=None) -> int:
         if average.weights is None:
             raise SystemExit(f"swa: {args.run} has no swa_average.npz (train with --swa-start)")
         weights, epochs, out = average.weights, average.epochs, Path(args.out or args.run)
+        like = keras.saving.load_model(Path(args.run) / "last.keras")
     else:
         paths = sorted(Path(p) for p in args.checkpoints)
         weights = average_checkpoints(paths)
         epochs = [int(p.stem.rsplit("_", 1)[-1]) if p.stem.rsplit("_", 1)[-1].isdigit()
                   else i for i, p in enumerate(paths, start=1)]
         out = Path(args.out) if args.out else paths[0].parent.parent
+        like = keras.saving.load_model(paths[0])
     out.mkdir(parents=True, exist_ok=True)
-    finish(out, weights, epochs, splits, args.seed, args.architecture)
+    finish(out, weights, epochs, splits, like, args.seed)
     return 0
 
 

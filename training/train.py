@@ -343,9 +343,8 @@ def main(argv=None) -> int:
     average = RunningAverage(out_dir / "swa_average.npz")
     if average.weights is not None:
         from training.swa import finish
-        finish(out_dir, average.weights, average.epochs, {"train": train, "validation":
-                                                          validation}, options["seed"],
-               options.get("architecture", DEFAULT_ARCHITECTURE))
+        finish(out_dir, average.weights, average.epochs,
+               {"train": train, "validation": validation}, best, options["seed"])
     return 0
 
 
