@@ -68,6 +68,30 @@ def test_cannot_start_is_exit_code_1_with_the_reason(command):
     assert "Traceback" not in out + err
 
 
+def start_executable(executable):
+    """One fer_ros executable with stdout and stderr read into a list of lines as they come."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", f"import fer_ros, sys; sys.exit(fer_ros.main(['{executable}']))"],
+        cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+
+    def read():
+        for line in proc.stdout:
+            lines.append(line)
+    threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def wait_for_text(lines, text, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(text in line for line in list(lines)):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.parametrize("executable, running", [
     ("camera", "publishing"),
     ("face_detector", "active"),
@@ -78,22 +102,9 @@ def test_repeated_ctrl_c_ends_cleanly(executable, running):
     """A terminal Ctrl-C under `ros2 launch` signals the whole process group, then launch
     sends SIGINT again: a burst of SIGINTs while the node ends must still give exit code 0,
     no traceback and no KeyboardInterrupt (before, "exit code -2" in 4 of 6 launches)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", f"import fer_ros, sys; sys.exit(fer_ros.main(['{executable}']))"],
-        cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    found = threading.Event()
-
-    def read():
-        for line in proc.stdout:
-            lines.append(line)
-            if running in line:
-                found.set()
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    proc, lines = start_executable(executable)
     try:
-        assert found.wait(120), "".join(lines)[-3000:]
+        assert wait_for_text(lines, running, 120), "".join(lines)[-3000:]
         time.sleep(1.0)                 # spinning
         deadline = time.monotonic() + 3.0
         while proc.poll() is None and time.monotonic() < deadline:
@@ -104,7 +115,6 @@ def test_repeated_ctrl_c_ends_cleanly(executable, running):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    reader.join(5)
     out = "".join(lines)
     assert proc.returncode == 0, out[-3000:]
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out[-3000:]
@@ -129,3 +139,22 @@ def test_an_error_from_a_context_already_shut_down_is_a_normal_end():
     assert run("race", shut_down_then_fail, []) == 0
     with pytest.raises(RCLError, match="a real failure"):
         run("failure", fail, [])
+
+
+def test_sigusr1_prints_every_thread_stack_and_the_node_goes_on():
+    """``kill -USR1 PID`` shows where a node is (how a stuck clean-up is diagnosed); the
+    node keeps running and still ends with exit code 0 on Ctrl-C."""
+    proc, lines = start_executable("annotator")
+    try:
+        assert wait_for_text(lines, "drawing", 120), "".join(lines)[-3000:]
+        proc.send_signal(signal.SIGUSR1)
+        assert wait_for_text(lines, "in spin", 30), "".join(lines)[-3000:]
+        time.sleep(0.5)
+        assert proc.poll() is None, "".join(lines)[-3000:]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, "".join(lines)[-3000:]

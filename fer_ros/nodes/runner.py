@@ -7,6 +7,8 @@ exit code: 0 when it ends normally or on Ctrl-C (as ROS 2 nodes do), 1 when it c
 one line, no traceback). Ctrl-C is caught here and nowhere else, and only the first one
 counts: a terminal Ctrl-C under `ros2 launch` signals the whole process group, then launch
 sends SIGINT again, which must not interrupt the clean-up (see :class:`InterruptOnce`).
+SIGUSR1 prints the stack of every thread to stderr (``kill -USR1 PID``: where a node that
+does not end, or does not answer, is stuck) and the node goes on.
 
 Concurrency: one thread per process runs every callback (:func:`spin_node`, and
 ``fer_ros.pipeline`` for the four nodes in one process), so a callback never overlaps
@@ -18,6 +20,7 @@ publisher's sequence numbers (:mod:`fer_ros.message_loss`).
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -51,6 +54,7 @@ def run(name: str, app: App, argv: list[str] | None = None,
         os.environ.setdefault(key, value)
     use_large_data_profile()
     limit_malloc_retention()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     interrupts = InterruptOnce.install()
     try:
         rclpy.init(args=[name, *argv])

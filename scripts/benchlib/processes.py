@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from collections.abc import Iterable
 
 
 def stop_processes(procs: Iterable[subprocess.Popen], timeout_s: float = 10.0) -> None:
-    """SIGINT every process still running (a ROS node's clean shutdown), wait for each, and
-    kill the ones that are still there after ``timeout_s``."""
+    """SIGINT every process still running (a ROS node's clean shutdown) and wait for each.
+    One still there after ``timeout_s`` gets SIGUSR1 (a fer_ros executable then prints the
+    stack of every thread to its stderr: where its clean-up is stuck), then SIGKILL."""
     procs = list(procs)
     for p in procs:
         if p.poll() is None:
@@ -18,5 +20,7 @@ def stop_processes(procs: Iterable[subprocess.Popen], timeout_s: float = 10.0) -
         try:
             p.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
             p.kill()
             p.wait()
