@@ -2,6 +2,8 @@
 errors handed back, a thread that ends."""
 
 import gc
+import os
+import sys
 import threading
 
 import pytest
@@ -63,3 +65,20 @@ def test_the_thread_ends_on_close_and_when_the_worker_is_dropped():
     gc.collect()
     thread.join(10.0)
     assert "closed_worker" not in names() and not thread.is_alive()
+
+
+def thread_nice(_job):
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+@pytest.mark.parametrize("nice", [0, 5])
+def test_the_thread_runs_nice_above_its_owner_and_the_owner_keeps_its_priority(nice):
+    own = thread_nice(None)
+    worker = OneSlotWorker(thread_nice, name="test_worker", nice=nice)
+    try:
+        assert worker.submit(None) and worker.wait(10.0)
+        assert worker.take().value == min(own + nice, 19)
+        assert thread_nice(None) == own
+    finally:
+        worker.close()

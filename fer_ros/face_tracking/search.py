@@ -11,7 +11,8 @@ Per stream:
   verification per proposal that is not a followed face) on a worker thread
   (:mod:`.search_worker`) with a detector of its own: LiteRT interpreters are never
   shared between threads, and LiteRT and OpenCV release the GIL while they compute (the
-  process's GIL switch interval is lowered to ``GIL_SWITCH_INTERVAL_S``).  At most one search
+  process's GIL switch interval is lowered to ``GIL_SWITCH_INTERVAL_S``), at a lower
+  scheduling priority (``SEARCH_NICE``) than the per-frame work.  At most one search
   is in flight and the worker holds one frame (a copy).  A frame's result does not wait for
   it: the faces a search finds join on the first frame processed after it finished, each
   found there by a close-up around its box (or not at all: the next search finds it).
@@ -91,9 +92,10 @@ from fer_ros.face_tracking.search_worker import OneSlotWorker
 from fer_ros.face_tracking.tracker import FaceTracker, Track
 from fer_ros.parameters import ParamSpec, check_values, defaults
 
-__all__ = ["CONFIRMING_LOOKS", "GIL_SWITCH_INTERVAL_S", "REVERIFY_INTERVAL_S", "SEARCH_PARAMS",
-           "URGENT_SHARE_FACTOR", "FaceSearch", "SearchResult", "check_search_params",
-           "make_face_detector", "make_face_search", "needs_search_detector", "search_wait_s"]
+__all__ = ["CONFIRMING_LOOKS", "GIL_SWITCH_INTERVAL_S", "REVERIFY_INTERVAL_S", "SEARCH_NICE",
+           "SEARCH_PARAMS", "URGENT_SHARE_FACTOR", "FaceSearch", "SearchResult",
+           "check_search_params", "make_face_detector", "make_face_search",
+           "needs_search_detector", "search_wait_s"]
 
 #: face_detector node parameters that configure the detector, the tracker and the schedule
 SEARCH_PARAMS = (
@@ -152,6 +154,17 @@ URGENT_SHARE_FACTOR = 2.0
 # clip at 30 fps (contended 2-core AMD EPYC): p95 capture -> annotated 45.6 ms with 5 ms,
 # 23.2 ms with 0.5 ms.  Set process-wide when the first worker is made; never raised.
 GIL_SWITCH_INTERVAL_S = 0.0005
+# The worker's nice value above the caller's thread: the per-frame work (close-ups, and the
+# emotion CNN's interpreter threads in the same process) preempts the search, which gets the
+# CPU time they leave.  `bench.py --clips hard --graphs processes@30 pipeline@30`, 2-core AMD
+# EPYC family 26, two runs each, 10 against 0: the bare loop (1-3 faces) 2.23-2.43x the
+# every-frame loop against 1.77-1.91x with AVX2 code paths (compact CNN: 2.52-2.63x against
+# 1.97-2.14x), natively 2.58-2.81x against 2.53-2.65x; recall, new-face latency and ids
+# unchanged.  Graph p95 moved within the run-to-run spread: 4 processes 25.2-26.7 ms against
+# 22.3-24.2 (AVX2 code paths), 14.8-15.8 against 16.9-17.5 (native): a niced thread that is
+# preempted while it holds the GIL stalls the caller until it runs again, which other busy
+# processes can delay.
+SEARCH_NICE = 10
 # Slack on the reverify schedule: stamps are whole nanoseconds turned into float seconds,
 # whose rounding must not push a look due exactly on time to the next frame.
 _SCHEDULE_SLACK_S = 1e-6
@@ -286,7 +299,7 @@ class FaceSearch:
         self._scene = SceneChange()
         self._worker: OneSlotWorker | None = None
         if not self.every_frame:
-            self._worker = OneSlotWorker(_search, name="face_search")
+            self._worker = OneSlotWorker(_search, name="face_search", nice=SEARCH_NICE)
             sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._generation = 0            # bumped when a search in flight is to be discarded
         self._last_start: float | None = None

@@ -5,10 +5,14 @@ refuses a job while the previous one runs or its result has not been taken, so t
 holds at most one job (for the face search: one frame) and one result.  Each result carries
 the thread CPU time the job took (the face search's budget counts it).  The thread starts
 with the first job and ends with :meth:`close` (or when the worker is garbage collected).
+On Linux it can run at a lower scheduling priority than its owner (``nice``): background
+work then takes only the CPU time the owner's threads leave.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 import weakref
@@ -42,7 +46,21 @@ class _Slot:
         self.closed = False
 
 
-def _serve(slot: _Slot, fn: Callable[[Any], Any]) -> None:
+def lower_thread_priority(nice: int) -> None:
+    """Raise the calling thread's nice value by ``nice`` (Linux: per thread; elsewhere the
+    call would change the whole process, so nothing is done).  Raising it needs no
+    privilege; a refusal leaves the priority as it was."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError:
+        pass
+
+
+def _serve(slot: _Slot, fn: Callable[[Any], Any], nice: int) -> None:
+    lower_thread_priority(nice)
     while True:
         with slot.cond:
             slot.cond.wait_for(lambda: slot.has_job or slot.closed)
@@ -72,9 +90,10 @@ def _close(slot: _Slot) -> None:
 class OneSlotWorker:
     """Runs ``fn`` on one job at a time on its own thread (see the module doc)."""
 
-    def __init__(self, fn: Callable[[Any], Any], name: str = "worker") -> None:
+    def __init__(self, fn: Callable[[Any], Any], name: str = "worker", nice: int = 0) -> None:
         self._fn = fn
         self._name = name
+        self._nice = nice
         self._slot = _Slot()
         self._thread: threading.Thread | None = None
         weakref.finalize(self, _close, self._slot)
@@ -101,7 +120,7 @@ class OneSlotWorker:
                 return False
             slot.job, slot.has_job = job, True
             if self._thread is None:
-                self._thread = threading.Thread(target=_serve, args=(slot, self._fn),
+                self._thread = threading.Thread(target=_serve, args=(slot, self._fn, self._nice),
                                                 name=self._name, daemon=True)
                 self._thread.start()
             slot.cond.notify_all()
