@@ -160,12 +160,14 @@ def test_sigusr1_prints_every_thread_stack_and_the_node_goes_on():
     assert proc.returncode == 0, "".join(lines)[-3000:]
 
 
-@pytest.mark.parametrize("block_s, exit_code", [(0.0, 0), (60.0, 1)])
-def test_a_cleanup_past_its_limit_ends_the_process_with_the_stacks(block_s, exit_code):
+@pytest.mark.parametrize("stderr, block_s, exit_code", [("kept", 0.0, 0), ("kept", 60.0, 1),
+                                                       ("None", 0.0, 0)])
+def test_a_cleanup_past_its_limit_ends_the_process_with_the_stacks(stderr, block_s, exit_code):
     """cleanup_limit: a tear-down stuck past the limit (here a sleep; in the field Fast DDS
     spinning inside rcl_node_fini) ends the process with exit code 1 and every thread's stack;
-    one that ends in time leaves the process running past the limit."""
-    code = ("import time\nfrom fer_ros.nodes.runner import cleanup_limit\n"
+    one that ends in time leaves the process running past the limit, also without stderr."""
+    code = ("import sys, time\nfrom fer_ros.nodes.runner import cleanup_limit\n"
+            f"sys.stderr = {'None' if stderr == 'None' else 'sys.stderr'}\n"
             f"with cleanup_limit(1.0):\n    time.sleep({block_s})\n"
             "time.sleep(2.0)\nprint('went on')\n")
     t0 = time.monotonic()
@@ -174,6 +176,6 @@ def test_a_cleanup_past_its_limit_ends_the_process_with_the_stacks(block_s, exit
     assert out.returncode == exit_code, out.stderr[-3000:]
     if exit_code:
         assert time.monotonic() - t0 < 30
-        assert "Timeout" in out.stderr and "line 4 in <module>" in out.stderr, out.stderr
+        assert "Timeout" in out.stderr and "line 5 in <module>" in out.stderr, out.stderr
     else:
         assert out.stdout.strip() == "went on"
