@@ -73,7 +73,8 @@ def test_cannot_start_is_exit_code_1_with_the_reason(command):
 
 
 def start_executable(executable):
-    """One fer_ros executable with stdout and stderr read into a list of lines as they come."""
+    """One fer_ros executable with stdout and stderr read into a list of lines as they come
+    by a thread (join it once the process has ended, to have them all)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-c", f"import fer_ros, sys; sys.exit(fer_ros.main(['{executable}']))"],
@@ -83,8 +84,9 @@ def start_executable(executable):
     def read():
         for line in proc.stdout:
             lines.append(line)
-    threading.Thread(target=read, daemon=True).start()
-    return proc, lines
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return proc, lines, reader
 
 
 def wait_for_text(lines, text, timeout):
@@ -106,7 +108,7 @@ def test_repeated_ctrl_c_ends_cleanly(executable, running):
     """A terminal Ctrl-C under `ros2 launch` signals the whole process group, then launch
     sends SIGINT again: a burst of SIGINTs while the node ends must still give exit code 0,
     no traceback and no KeyboardInterrupt (before, "exit code -2" in 4 of 6 launches)."""
-    proc, lines = start_executable(executable)
+    proc, lines, reader = start_executable(executable)
     try:
         assert wait_for_text(lines, running, 120), "".join(lines)[-3000:]
         time.sleep(1.0)                 # spinning
@@ -117,6 +119,7 @@ def test_repeated_ctrl_c_ends_cleanly(executable, running):
         proc.wait(timeout=30)
     finally:
         kill_if_running(proc)
+    reader.join(5)
     out = "".join(lines)
     assert proc.returncode == 0, out[-3000:]
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out[-3000:]
@@ -146,7 +149,7 @@ def test_an_error_from_a_context_already_shut_down_is_a_normal_end():
 def test_sigusr1_prints_every_thread_stack_and_the_node_goes_on():
     """``kill -USR1 PID`` shows where a node is (how a stuck clean-up is diagnosed); the
     node keeps running and still ends with exit code 0 on Ctrl-C."""
-    proc, lines = start_executable("annotator")
+    proc, lines, reader = start_executable("annotator")
     try:
         assert wait_for_text(lines, "drawing", 120), "".join(lines)[-3000:]
         proc.send_signal(signal.SIGUSR1)
@@ -157,6 +160,7 @@ def test_sigusr1_prints_every_thread_stack_and_the_node_goes_on():
         proc.wait(timeout=30)
     finally:
         kill_if_running(proc)
+    reader.join(5)
     assert proc.returncode == 0, "".join(lines)[-3000:]
 
 
