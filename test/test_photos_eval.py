@@ -105,3 +105,39 @@ def test_photos_with_every_crop_and_a_label_the_model_does_not_know(photo_root, 
     write_set(tmp_path / "odd", [("a.png", astronaut_bgr(), "contempt")])
     with pytest.raises(SystemExit, match="contempt"):
         evaluate.main(["--photos", str(tmp_path / "odd")])
+
+
+def test_flip_tta_on_the_node_path_averages_each_crop_with_its_mirror(photo_root, tmp_path):
+    """--tta reaches the node's path: crops whose answer the mirror average changes (the
+    astronaut's node crop with a seeded patch painted over) are right with --tta and wrong
+    without when their labels are the averaged answers, computed here."""
+    from fer_ros.emotion_classifier import open_model
+    from training.data import Split
+
+    frame = astronaut_bgr()
+    det = max(make_face_detector({}).detect(frame), key=lambda d: d.w * d.h)
+    crop = to_model_input([node_crop(frame, det)])[0]
+    rng = np.random.default_rng(0)
+    patched = []
+    for _ in range(200):
+        (y, x), (h, w) = rng.integers(0, 40, 2), rng.integers(8, 30, 2)
+        one = crop.copy()
+        one[y:y + h, x:x + w] = rng.integers(0, 255)
+        patched.append(one)
+    batch = np.stack(patched)
+    model = open_model(evaluate.DEFAULT_MODEL)
+    plain = model(batch)
+    mirrored = (plain + model(np.ascontiguousarray(batch[:, :, ::-1]))) / 2
+    changed = np.nonzero(plain.argmax(1) != mirrored.argmax(1))[0]
+    if not len(changed):
+        pytest.skip("no patched crop whose answer the mirror average changes")
+    names = evaluate.model_class_names(evaluate.DEFAULT_MODEL, None)
+    split = Split(np.zeros((0, 48, 48), np.uint8), mirrored[changed].argmax(1), tuple(names))
+    inputs = [batch[i] for i in changed]
+    assert evaluate.evaluate_detector_path(evaluate.DEFAULT_MODEL, split, inputs,
+                                           tta=True)["accuracy"] == 1.0
+    assert evaluate.evaluate_detector_path(evaluate.DEFAULT_MODEL, split, inputs)["accuracy"] == 0
+    out = tmp_path / "tta.json"
+    assert evaluate.main(["--photos", str(photo_root / "street"), "--tta",
+                          "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["photos"]["street"][NODE_CROP]["tta"] is True

@@ -107,21 +107,24 @@ def detector_path_crops(split, crops=tuple(CROPS), seed: int = 0, backgrounds=No
     return out
 
 
-def evaluate_detector_path(model_path, split, inputs: list, num_threads: int = 2) -> dict:
+def evaluate_detector_path(model_path, split, inputs: list, num_threads: int = 2,
+                           tta: bool = False) -> dict:
     """Metrics over model inputs from ``detector_path_crops`` (None = not found = wrong):
-    the confusion matrix gets a ``not_found`` column, recall counts misses as wrong."""
+    the confusion matrix gets a ``not_found`` column, recall counts misses as wrong; ``tta``
+    averages each crop's scores with its mirror image's."""
     model, to_dataset = _open_checked(model_path, split, num_threads)
     found = np.array([x is not None for x in inputs], bool)
     predictions = np.full(len(inputs), len(split.class_names), np.int64)
     if found.any():
         batch = np.stack([x for x in inputs if x is not None])[:, :, :, 0]
-        predictions[found] = to_dataset[predict_scores(model, batch).argmax(axis=1)]
+        predictions[found] = to_dataset[predict_scores(model, batch, tta).argmax(axis=1)]
     names = list(split.class_names) + [NOT_FOUND]
     matrix = confusion_matrix(split.labels, predictions, len(names))
     metrics = classification_metrics(matrix, names)
     metrics["confusion_matrix"] = matrix[:-1].tolist()   # rows: true classes only
     correct = int(np.trace(matrix))
-    metrics.update(model=str(model_path), detection_rate=float(found.mean()) if len(found)
+    metrics.update(model=str(model_path), tta=tta,
+                   detection_rate=float(found.mean()) if len(found)
                    else 0.0, not_found=int((~found).sum()),
                    accuracy_found=correct / int(found.sum()) if found.any() else 0.0)
     return metrics
@@ -183,7 +186,7 @@ def load_photos(root, class_names, crops=(NODE_CROP,)) -> list:
 
 
 def evaluate_photos(model_path, root, crops=(NODE_CROP,), num_threads: int = 2,
-                    photos=None) -> dict:
+                    photos=None, tta: bool = False) -> dict:
     """{set name or ALL_SETS: {crop name: metrics}} of the model on the photo sets at
     ``root`` (or on ``photos`` from load_photos): evaluate_detector_path's metrics plus the
     photos without a face found ("missed")."""
@@ -194,7 +197,8 @@ def evaluate_photos(model_path, root, crops=(NODE_CROP,), num_threads: int = 2,
         split = Split(np.zeros((0, 48, 48), np.uint8), labels, class_names)
         results[name] = {}
         for crop_name in crops:
-            metrics = evaluate_detector_path(model_path, split, inputs[crop_name], num_threads)
+            metrics = evaluate_detector_path(model_path, split, inputs[crop_name], num_threads,
+                                             tta)
             metrics.update(crop=crop_name, photo_set=name, missed=[
                 path for path, x in zip(paths, inputs[crop_name]) if x is None])
             results[name][crop_name] = metrics
@@ -224,7 +228,9 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default=str(DEFAULT_MODEL),
                         help=".keras or .tflite file (default: the shipped int8 model)")
     parser.add_argument("--split", help="train, validation, test (default: validation)")
-    parser.add_argument("--tta", action="store_true", help="average with horizontal flip")
+    parser.add_argument("--tta", action="store_true",
+                        help="average each face's scores with its mirror image's (also on "
+                        "the detector path and the photos)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the metrics as JSON here")
     parser.add_argument("--detector-path", action="store_true",
@@ -252,10 +258,11 @@ def main(argv=None) -> int:
 def report_photos(args) -> dict:
     """The --photos part of main: every set and all together, printed."""
     chosen = tuple(CROPS) if args.crop == "all" else (args.crop or NODE_CROP,)
-    results = evaluate_photos(args.model, args.photos, chosen, args.threads)
+    results = evaluate_photos(args.model, args.photos, chosen, args.threads, tta=args.tta)
     for set_name, by_crop in results.items():
         for crop_name, result in by_crop.items():
-            print(f"\n{args.model} on photos {set_name}, {crop_name} crop: "
+            print(f"\n{args.model} on photos {set_name}, {crop_name} crop"
+                  + (" with flip TTA" if args.tta else "") + ": "
                   f"{result['not_found']} photos without a face found (counted wrong)"
                   + (f": {', '.join(result['missed'])}" if result["missed"] else ""))
             print(format_metrics(result))
@@ -282,7 +289,8 @@ def evaluate_fer(args) -> dict:
         crops = detector_path_crops(split, chosen, args.seed)
         metrics["detector_path"] = {}
         for name in chosen:
-            result = evaluate_detector_path(args.model, split, crops[name], args.threads)
+            result = evaluate_detector_path(args.model, split, crops[name], args.threads,
+                                            args.tta)
             result.update(crop=name, seed=args.seed)
             metrics["detector_path"][name] = result
             print(f"\ndetector path, {name} crop: detection rate "
