@@ -43,7 +43,7 @@ STARTUP_ERRORS = (StartupError, ParameterException, NameValidationException)
 #: (Jazzy's wheels) can livelock while it tears a participant down as other participants
 #: leave (all nodes of a launch end at once): rmw_fastrtps's destroy_participant spins in
 #: DomainParticipant::set_listener holding the GIL (eProsima/Fast-DDS#6513). Seen in CI and
-#: here once in ~600 node stops: a core at 90 % for 35 minutes, Ctrl-C no longer heard.
+#: here once in ~1,200 node stops: a core at 90 % for 35 minutes, Ctrl-C no longer heard.
 #: Below launch's 5 s before SIGTERM; a normal clean-up takes 0.3 s.
 CLEANUP_LIMIT_S = 4.0
 
