@@ -54,7 +54,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import psutil
 import rclpy
-from benchlib.processes import stop_processes
+from benchlib.processes import exit_on_sigterm, stop_processes
 from diagnostic_msgs.msg import DiagnosticArray
 from fer_ros.msg import EmotionArray, FaceDetection, FaceDetectionArray
 from hostile_messages import out_of_range_result
@@ -315,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--log-dir", type=Path, help="node logs (default: a temp folder)")
     args = parser.parse_args(argv)
+    exit_on_sigterm()
 
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="fer_hostile_"))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ import random
 import sys
 from pathlib import Path
 
+from benchlib.processes import exit_on_sigterm
+
 REPO = Path(__file__).resolve().parents[2]
 OUT_DIR = REPO / "bench_out"          # git-ignored: clips, logs, reports
 # The reports name the commit as training.provenance.git_commit(REPO, **REPORT_COMMIT) gives
@@ -24,8 +26,10 @@ def prepare() -> None:
 
     Own DDS domain (a random ``ROS_DOMAIN_ID`` unless the caller chose one) with discovery on
     this host only, so concurrent runs never see each other's topics; TensorFlow's C++ log
-    quiet; the repository first on ``sys.path`` (the node processes run ``python -m`` from it).
+    quiet; the repository first on ``sys.path`` (the node processes run ``python -m`` from it);
+    SIGTERM stops the script's node processes (:func:`.processes.exit_on_sigterm`).
     """
+    exit_on_sigterm()
     os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(120, 200)))
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -8,6 +8,18 @@ import time
 from collections.abc import Iterable
 
 
+def exit_on_sigterm() -> None:
+    """From now on SIGTERM ends this script as Ctrl-C does, through its ``finally`` blocks
+    (which stop the node processes it started): without it a ``kill`` of a bench or soak run
+    leaves its nodes running (they are in sessions of their own), loading the CPU of every
+    later measurement."""
+    signal.signal(signal.SIGTERM, _raise_exit)
+
+
+def _raise_exit(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def stop_processes(procs: Iterable[subprocess.Popen], timeout_s: float = 10.0) -> None:
     """SIGINT every process still running (a ROS node's clean shutdown) and wait for each.
     One still there after ``timeout_s`` gets SIGUSR1 (a fer_ros executable then prints the
