@@ -51,6 +51,32 @@ def _time_calls(fn, min_calls: int = 20, min_seconds: float = 1.0, warmup: int =
     return times
 
 
+# The classifiers are also timed one call per camera frame: a node idles between frames, and
+# after an idle gap a call costs more than back to back (caches, and interpreter threads
+# that went to sleep: on the 2-core AMD EPYC VM of docs/BENCH.md the emotion CNN's second
+# thread stopped paying off, 0.35 -> ~1 ms a face natively).
+PACED_RATE_HZ = 30.0
+PACED_CALLS = 60
+
+
+def _time_paced(fn, rate_hz: float = PACED_RATE_HZ, calls: int = PACED_CALLS,
+                warmup: int = 3) -> _Timings:
+    """Seconds per call of fn(), one call every 1 / rate_hz seconds (sleeping between)."""
+    for _ in range(warmup):
+        fn()
+    times = _Timings()
+    cpu0 = time.process_time()
+    tick = time.perf_counter()
+    for _ in range(calls):
+        tick += 1.0 / rate_hz
+        time.sleep(max(0.0, tick - time.perf_counter()))
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.cpu_s = (time.process_time() - cpu0) / len(times)
+    return times
+
+
 def _ms(times: _Timings, per: int = 1) -> dict[str, float]:
     s = latency_summary([t / per for t in times])
     return {"median_ms": s["p50_ms"], "p95_ms": s["p95_ms"], "mean_ms": s["mean_ms"],
@@ -121,12 +147,16 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
             continue
         for b in (batch_1, batch_n):
             t = _time_calls(lambda: clf.predict(b), min_seconds=seconds)
+            paced = _time_paced(lambda: clf.predict(b))
             out["classifiers"].append({
                 "model": kind, "file": path.name, "batch": len(b), "load_s": load_s,
-                "per_call": _ms(t), "per_face": _ms(t, per=len(b)),
+                "num_threads": num_threads, "per_call": _ms(t), "per_face": _ms(t, per=len(b)),
+                "paced_rate_hz": PACED_RATE_HZ, "paced_per_face": _ms(paced, per=len(b)),
                 "size_mib": path.stat().st_size / 2**20})
-            log(f"  classifier {kind:6s} batch {len(b)}: "
-                f"{out['classifiers'][-1]['per_face']['median_ms']:.2f} ms/face")
+            c = out["classifiers"][-1]
+            log(f"  classifier {kind:6s} batch {len(b)}: {c['per_face']['median_ms']:.2f} "
+                f"ms/face back to back, {c['paced_per_face']['median_ms']:.2f} at "
+                f"{PACED_RATE_HZ:g} calls/s")
         clf = None  # free the model before the next one is loaded
 
     # -- conversions the nodes do per frame

@@ -88,15 +88,17 @@ def _print_components(comps: dict[str, Any], on: str) -> None:
     rows = []
     for c in comps["classifiers"]:
         if "error" in c:
-            rows.append([c["model"], "-", "-", "-", "-", c["error"]])
+            rows.append([c["model"], "-", "-", "-", "-", "-", "-", c["error"]])
         else:
-            rows.append([f"{c['model']} ({c['file']})", c["batch"],
+            rows.append([f"{c['model']} ({c['file']})", c["num_threads"], c["batch"],
                          f"{c['per_call']['median_ms']:.2f}",
                          f"{c['per_face']['median_ms']:.2f}",
-                         f"{c['per_face']['cpu_ms']:.2f}", f"{c['size_mib']:.1f} MiB"])
-    print()
-    print(rp.format_table(rows, ["classifier", "batch", "ms/call", "ms/face", "CPU ms/face",
-                                 "file"]))
+                         f"{c['per_face']['cpu_ms']:.2f}",
+                         f"{c['paced_per_face']['median_ms']:.2f} at {c['paced_rate_hz']:g}/s",
+                         f"{c['size_mib']:.1f} MiB"])
+    print("\n(ms/face paced: one call per camera frame, idle between, as in a node)")
+    print(rp.format_table(rows, ["classifier", "threads", "batch", "ms/call", "ms/face",
+                                 "CPU ms/face", "ms/face paced", "file"]))
     print()
     rows = [[c["step"], f"{c['median_ms']:.2f}", f"{c['p95_ms']:.2f}", f"{c['cpu_ms']:.2f}"]
             for c in comps["conversions"]]
