@@ -111,7 +111,7 @@ def summary(fps):
 
 
 def test_every_absolute_figure_names_the_cpu_and_its_simd_flags():
-    from benchlib.environment import simd_features
+    from training.provenance import simd_features
 
     flags = "fpu sse4_2 avx fma avx2 avx512f avx512bw avx512_vnni avx512_bf16".split()
     assert simd_features(flags) == ["AVX2", "FMA", "AVX-512", "AVX-512 VNNI", "AVX-512 BF16"]

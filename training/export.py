@@ -13,7 +13,9 @@ Beside them: training_history.csv and accuracy.png/loss.png over the run and the
 it was started from (--earlier-runs, oldest first), and the exported weights'
 confusion_matrix.png.  ``--photos DIR`` adds the real-photo figures of each file
 (training/evaluate.py --photos: the node's detector, crop and model on every set) to its
-card (``--cards-only MODEL...``: into the cards of files exported before);
+card, ``--cost`` what the file costs a face on this CPU (training/cost.py: back to back and
+paced at 30 calls/s; one entry per CPU, code paths and thread count); ``--cards-only
+MODEL...`` puts either into the cards of files exported before;
 ``--also NAME=DATA`` the validation figures of another dataset (e.g. the original FER2013
 framing beside the re-framed faces the model was trained on).
 """
@@ -112,6 +114,28 @@ def add_photo_figures(model_paths, photos_root) -> None:
         card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
+def with_cost(costs: list, entry: dict) -> list:
+    """``costs`` (a card's ``cost_per_face``) with ``entry`` in place of the one measured on
+    the same CPU, code paths and thread count."""
+    def same(c):
+        return (c.get("cpu"), c.get("num_threads")) == (entry["cpu"], entry["num_threads"])
+    return [c for c in costs if not same(c)] + [entry]
+
+
+def add_cost(model_paths) -> None:
+    """Put each file's cost a face on this CPU into its existing card (--cards-only)."""
+    from training.cost import cost_per_face
+
+    for path in model_paths:
+        card_file = Path(str(path) + ".json")
+        card = json.loads(card_file.read_text())
+        entry = cost_per_face(path)
+        card["cost_per_face"] = with_cost(card.get("cost_per_face", []), entry)
+        card_file.write_text(json.dumps(card, indent=2) + "\n")
+        print(f"{Path(path).name}: {entry['back_to_back_ms']:.2f} ms a face back to back, "
+              f"{entry['paced_ms']:.2f} paced ({entry['cpu']})")
+
+
 def data_description(path) -> str:
     """What the card says about the training data at ``path``."""
     if Path(path).suffix.lower() == ".npz":
@@ -152,7 +176,8 @@ def main(argv=None) -> int:
     parser.add_argument("--run", help="training run folder (best.keras inside)")
     parser.add_argument("--data", help="dataset with a validation split")
     parser.add_argument("--cards-only", nargs="+", metavar="MODEL",
-                        help="only put the --photos figures into these models' cards")
+                        help="only put the --photos and --cost figures into these models' "
+                             "cards")
     parser.add_argument("--out", default="models")
     parser.add_argument("--name", default="emotion_cnn")
     parser.add_argument("--lineage", help="JSON file describing the earlier training stages "
@@ -163,15 +188,20 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", choices=("auto", "best", "swa"), default="auto",
                         help="best.keras, swa.keras, or auto: swa.keras when the run has it")
     parser.add_argument("--photos", help="real-photo sets for the cards (evaluate.py --photos)")
+    parser.add_argument("--cost", action="store_true",
+                        help="measure each file's cost a face on this CPU for its card")
     parser.add_argument("--also", action="append", default=[], metavar="NAME=DATA",
                         help="another dataset whose validation figures go into the cards")
     parser.add_argument("--max-int8-drop", type=float, default=0.5,
                         help="ship int8 only if it loses less than this many accuracy points")
     args = parser.parse_args(argv)
     if args.cards_only:
-        if not args.photos:
-            parser.error("--cards-only needs --photos")
-        add_photo_figures([Path(p) for p in args.cards_only], args.photos)
+        if not args.photos and not args.cost:
+            parser.error("--cards-only needs --photos or --cost")
+        if args.photos:
+            add_photo_figures([Path(p) for p in args.cards_only], args.photos)
+        if args.cost:
+            add_cost([Path(p) for p in args.cards_only])
         return 0
     if not args.run or not args.data:
         parser.error("--run and --data are required")
@@ -262,6 +292,11 @@ def main(argv=None) -> int:
     if args.photos:
         for path, figures in photo_figures(shipped, args.photos, class_names).items():
             extras[path]["photos"] = figures
+    if args.cost:
+        from training.cost import cost_per_face
+
+        for path in shipped:
+            extras[path]["cost_per_face"] = [cost_per_face(path)]
     for path in shipped:
         write_card(path, card, *results[path], extras[path])
     from training.report import CONFUSION_FIGURE, combine_histories, plot_history, write_history

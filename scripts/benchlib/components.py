@@ -15,6 +15,7 @@ import numpy as np
 from benchlib.environment import REPO, log
 from benchlib.metrics import latency_summary
 from fer_ros.face_detection import DETECTOR_NAMES
+from training.cost import PACED_RATE_HZ, Timings, time_calls, time_paced
 
 MODEL_FILES = {"keras": "emotion_cnn.keras", "tflite": "emotion_cnn.tflite",
                "int8": "emotion_cnn_int8.tflite"}
@@ -27,57 +28,7 @@ def find_models(model_dir: Path | None = None) -> dict[str, Path]:
             if (d / f).is_file() and (d / (f + ".json")).is_file()}
 
 
-class _Timings(list):
-    """Wall seconds per call, plus ``cpu_s``: process CPU seconds per call (all threads;
-    less sensitive to other load than the wall time, but it counts every thread)."""
-    cpu_s = float("nan")
-
-
-def _time_calls(fn, min_calls: int = 20, min_seconds: float = 1.0, warmup: int = 3
-                ) -> _Timings:
-    """Seconds per call of fn(), at least min_calls calls and min_seconds in total."""
-    for _ in range(warmup):
-        fn()
-    times = _Timings()
-    start = time.perf_counter()
-    cpu0 = time.process_time()
-    while len(times) < min_calls or time.perf_counter() - start < min_seconds:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-        if len(times) > 100000:
-            break
-    times.cpu_s = (time.process_time() - cpu0) / len(times)
-    return times
-
-
-# The classifiers are also timed one call per camera frame: a node idles between frames, and
-# after an idle gap a call costs more than back to back (caches, and interpreter threads
-# that went to sleep: on the 2-core AMD EPYC VM of docs/BENCH.md the emotion CNN's second
-# thread stopped paying off, 0.35 -> ~1 ms a face natively).
-PACED_RATE_HZ = 30.0
-PACED_CALLS = 60
-
-
-def _time_paced(fn, rate_hz: float = PACED_RATE_HZ, calls: int = PACED_CALLS,
-                warmup: int = 3) -> _Timings:
-    """Seconds per call of fn(), one call every 1 / rate_hz seconds (sleeping between)."""
-    for _ in range(warmup):
-        fn()
-    times = _Timings()
-    cpu0 = time.process_time()
-    tick = time.perf_counter()
-    for _ in range(calls):
-        tick += 1.0 / rate_hz
-        time.sleep(max(0.0, tick - time.perf_counter()))
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.cpu_s = (time.process_time() - cpu0) / len(times)
-    return times
-
-
-def _ms(times: _Timings, per: int = 1) -> dict[str, float]:
+def _ms(times: Timings, per: int = 1) -> dict[str, float]:
     s = latency_summary([t / per for t in times])
     return {"median_ms": s["p50_ms"], "p95_ms": s["p95_ms"], "mean_ms": s["mean_ms"],
             "cpu_ms": 1000.0 * getattr(times, "cpu_s", float("nan")) / per, "n": s["n"]}
@@ -110,7 +61,7 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
             def call():
                 found.append(len(det.detect(fr[next(it) % len(fr)])))
 
-            t = _time_calls(call, min_seconds=seconds)
+            t = time_calls(call, min_seconds=seconds)
             out["detectors"].append({"detector": name, "clip": label,
                                      "frame": f"{fr[0].shape[1]}x{fr[0].shape[0]}",
                                      "faces_found": float(np.mean(found)), **_ms(t)})
@@ -146,8 +97,8 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
             out["classifiers"].append({"model": kind, "file": str(path), "error": str(exc)})
             continue
         for b in (batch_1, batch_n):
-            t = _time_calls(lambda: clf.predict(b), min_seconds=seconds)
-            paced = _time_paced(lambda: clf.predict(b))
+            t = time_calls(lambda: clf.predict(b), min_seconds=seconds)
+            paced = time_paced(lambda: clf.predict(b))
             out["classifiers"].append({
                 "model": kind, "file": path.name, "batch": len(b), "load_s": load_s,
                 "num_threads": num_threads, "per_call": _ms(t), "per_face": _ms(t, per=len(b)),
@@ -200,7 +151,7 @@ def bench_components(clips: list, models: dict[str, Path], seconds: float,
             cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
 
     for name, fn in convs:
-        t = _time_calls(fn or read, min_seconds=min(seconds, 1.0))
+        t = time_calls(fn or read, min_seconds=min(seconds, 1.0))
         out["conversions"].append({"step": name, **_ms(t)})
     cap.release()
     return out

@@ -42,48 +42,12 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-# /proc/cpuinfo flags that decide how fast LiteRT's XNNPACK kernels run, and their names in
-# the reports, in this order.
-SIMD_FEATURES = (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512"),
-                 ("avx512_vnni", "AVX-512 VNNI"), ("avx_vnni", "AVX-VNNI"),
-                 ("avx512_bf16", "AVX-512 BF16"), ("amx_tile", "AMX"), ("asimd", "NEON"),
-                 ("asimddp", "NEON dot product"))
-
-
-def simd_features(flags) -> list[str]:
-    """The report names of the SIMD_FEATURES among a CPU's ``flags``, in SIMD_FEATURES order."""
-    have = set(flags)
-    return [name for flag, name in SIMD_FEATURES if flag in have]
-
-
-def _cpuinfo() -> dict[str, str]:
-    """The first processor's fields of /proc/cpuinfo (lower-case keys), {} without one."""
-    fields: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not line.strip():
-                    if fields:
-                        break
-                    continue
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip().lower(), value.strip())
-    except OSError:
-        pass
-    return fields
-
-
 def machine_info() -> dict[str, object]:
     """What the numbers were measured on."""
-    cpu = _cpuinfo()
+    from training.provenance import cpu_info  # after prepare(): the repository on sys.path
+
     info: dict[str, object] = {
-        "cpu_model": cpu.get("model name") or platform.processor() or platform.machine()
-        or "unknown",
-        "cpu_family": cpu.get("cpu family"),
-        "cpu_model_number": cpu.get("model"),
-        "simd": simd_features((cpu.get("flags") or cpu.get("features") or "").split()),
-        # set by scripts/as_avx2.sh, which limits the libraries to fewer of those sets
-        "code_paths": os.environ.get("FER_ROS_CODE_PATHS"),
+        **cpu_info(),
         "logical_cpus": os.cpu_count(),
         "machine": platform.machine(),
         "system": f"{platform.system()} {platform.release()}",

@@ -278,16 +278,9 @@ def identity_rows(report: dict[str, Any]) -> list[list[object]]:
 def cpu_text(report: dict[str, Any]) -> str:
     """The CPU model and the SIMD instruction sets its kernels can use: what an absolute
     figure depends on."""
-    m = report["machine"]
-    ids = ", ".join(f"{k} {m[f]}" for k, f in (("family", "cpu_family"),
-                                                ("model", "cpu_model_number")) if m.get(f))
-    simd = m.get("simd")
-    flags = "SIMD flags unknown" if simd is None else ", ".join(simd) or "no AVX2"
-    if simd is not None and "AVX-512" in simd and "AMX" not in simd:
-        flags += "; no AMX"
-    if m.get("code_paths"):
-        flags += f"; code paths limited to {m['code_paths']}"
-    return f"{m['cpu_model']}{f' ({ids})' if ids else ''}: {flags}"
+    from training.provenance import cpu_text as text
+
+    return text(report["machine"])
 
 
 def measured_on(report: dict[str, Any]) -> str:
