@@ -4,7 +4,7 @@
 
 A node is called once a camera frame and idles between: after an idle gap a call costs
 more than back to back (caches, and interpreter threads that went to sleep; on a 2-core
-AMD EPYC VM the reference CNN's int8 file took 0.4 ms a face back to back and 1.2-1.3 ms
+AMD EPYC VM the reference CNN's int8 file took 0.35-0.40 ms a face back to back, 0.9-1.3 ms
 once every 1/30 s).  Both are kept; a robot's CPU budget is the paced one.  The one home of
 these timings: ``scripts/bench.py --components`` uses them too.
 """
