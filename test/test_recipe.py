@@ -48,7 +48,7 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
     state = json.loads((work / "second" / "state.json").read_text())
     assert state["options"]["logit_adjust"] == 1.0
     assert state["options"]["init_from"].endswith("first/best.keras")
-    assert state["options"]["teacher"] == str(work / "first" / "best.keras")
+    assert state["options"]["teacher"] == [str(work / "first" / "best.keras")]
     for name in ("emotion_cnn.keras", "emotion_cnn.tflite", "accuracy.png",
                  "confusion_matrix.png", "training_history.csv"):
         assert (out / name).is_file(), name

@@ -178,10 +178,27 @@ def test_distillation_mixes_the_teachers_scores_into_each_target(folder_dataset,
                        "--architecture", "compact", "--teacher", str(teacher_path),
                        "--teacher-weight", "0.5", "--batch-size", "8", "--verbose", "0"]) == 0
     options = json.loads((out / "state.json").read_text())["options"]
-    assert options["teacher"] == str(teacher_path) and options["teacher_weight"] == 0.5
+    assert options["teacher"] == [str(teacher_path)] and options["teacher_weight"] == 0.5
     with pytest.raises(SystemExit, match="teacher-weight"):
         train.main(["--data", str(folder_dataset), "--out", str(tmp_path / "bad"),
                     "--teacher", str(teacher_path), "--teacher-weight", "1.5"])
+
+
+def test_several_teachers_give_the_mean_of_their_scores(tmp_path):
+    # an ensemble teacher: the targets carry the mean of the teachers' scores of each face
+    paths = []
+    for k, means in enumerate(([20 + 30 * c for c in range(7)], [200 - 25 * c for c in range(7)])):
+        paths.append(tmp_path / f"teacher{k}.keras")
+        intensity_model(means).save(paths[-1])
+    teacher = train.load_teacher([str(p) for p in paths])
+    x = np.random.default_rng(1).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
+    each = [np.asarray(keras.saving.load_model(p, compile=False)(x)) for p in paths]
+    assert not np.allclose(each[0], each[1])
+    np.testing.assert_allclose(teacher(x, training=False), (each[0] + each[1]) / 2, atol=1e-6)
+    # one teacher, given as a list or as a run stored it (a string), is that model itself
+    for one in ([str(paths[0])], str(paths[0])):
+        np.testing.assert_allclose(np.asarray(train.load_teacher(one)(x, training=False)),
+                                   each[0], atol=1e-6)
 
 
 def test_training_writes_checkpoints_history_plots_and_resumes(folder_dataset, tmp_path):

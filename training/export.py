@@ -136,6 +136,11 @@ def add_cost(model_paths) -> None:
               f"{entry['paced_ms']:.2f} paced ({entry['cpu']})")
 
 
+def file_names(paths):
+    """The file name of a path, or of each of a list of paths."""
+    return Path(paths).name if isinstance(paths, str) else [Path(p).name for p in paths]
+
+
 def data_description(path) -> str:
     """What the card says about the training data at ``path``."""
     if Path(path).suffix.lower() == ".npz":
@@ -240,7 +245,7 @@ def main(argv=None) -> int:
             "data": data_description(args.data),
             "train_images_per_class": dict(zip(class_names, train_counts)),
             # file names only: the run's folders are of the machine that trained it
-            "recipe": {key: Path(value).name if key in ("init_from", "teacher") and value
+            "recipe": {key: file_names(value) if key in ("init_from", "teacher") and value
                        else value
                        for key, value in options.items()
                        if key not in ("data", "out", "verbose", "limit")},

@@ -74,9 +74,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="mixed_bfloat16 is ~1.7x faster on CPUs with AMX/AVX512-BF16")
     parser.add_argument("--init-from", help="start from the weights of this .keras model of the "
                         "same architecture (e.g. models/emotion_cnn.keras) instead of random")
-    parser.add_argument("--teacher", help="distil from this .keras model: each target mixes "
-                        "the label with the teacher's scores for the same augmented face "
-                        "(Hinton et al. 2015, temperature 1)")
+    parser.add_argument("--teacher", nargs="+", metavar="MODEL",
+                        help="distil from this .keras model, or from the mean scores of "
+                        "several: each target mixes the label with the teacher's scores for "
+                        "the same augmented face (Hinton et al. 2015, temperature 1)")
     parser.add_argument("--teacher-weight", type=float, default=0.5,
                         help="the teacher's share of each target, 0..1 (with --teacher)")
     parser.add_argument("--swa-start", type=int, default=0,
@@ -274,6 +275,20 @@ def load_options_and_state(args: argparse.Namespace, out_dir: Path):
     return options, state
 
 
+def load_teacher(paths):
+    """The --teacher: one .keras model, or a callable giving the mean scores of several
+    (an ensemble's scores, distilled into one student).  ``paths``: a list, or one path as
+    runs stored it before --teacher took several."""
+    models = [keras.saving.load_model(p, compile=False)
+              for p in ([paths] if isinstance(paths, str) else paths)]
+    if len(models) == 1:
+        return models[0]
+
+    def mean_scores(x, training=False):
+        return sum(np.asarray(m(x, training=training), np.float32) for m in models) / len(models)
+    return mean_scores
+
+
 def main(argv=None) -> int:
     """Train (or resume), then write the reports of the best checkpoint."""
     args = parse_args(argv)
@@ -327,8 +342,8 @@ def main(argv=None) -> int:
             stream, start_epoch,
             class_weights(train.class_counts(), options["class_weight"]),
             CameraAugmentation() if options.get("camera_augment") == "on" else None,
-            keras.saving.load_model(options["teacher"], compile=False)
-            if options.get("teacher") else None, options.get("teacher_weight", 0.0))
+            load_teacher(options["teacher"]) if options.get("teacher") else None,
+            options.get("teacher_weight", 0.0))
         validation_data = (validation.images[..., None].astype(np.float32),
                            keras.utils.to_categorical(validation.labels, num_classes))
         model.fit(batches, validation_data=validation_data, epochs=options["epochs"],
