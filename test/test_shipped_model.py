@@ -63,6 +63,18 @@ def test_card_names_no_path_of_the_training_machine(path):
     assert [s for s in card_strings(card) if s.startswith(("/", "~"))] == []
 
 
+@pytest.mark.parametrize("path", [p for p in SHIPPED if p.suffix == ".tflite"],
+                         ids=lambda p: str(p.relative_to(MODELS)))
+def test_card_states_the_cost_a_face_and_the_cpu_that_measured_it(path):
+    costs = json.loads(card_path_for(path).read_text())["cost_per_face"]
+    assert costs
+    for cost in costs:
+        assert cost["file"] == path.name and cost["num_threads"] >= 1
+        assert cost["back_to_back_ms"] > 0 and cost["paced_ms"] > 0
+        assert cost["simd"] and all(name in cost["cpu"] for name in cost["simd"])
+        assert cost["commit"] and cost["date"]
+
+
 @pytest.mark.parametrize("folder", SETS, ids=lambda p: p.name)
 def test_float_tflite_agrees_with_keras(folder):
     keras_model = load_classifier(folder / "emotion_cnn.keras")
