@@ -108,10 +108,15 @@ def photo_figures(model_paths, photos_root, class_names=None) -> dict:
 def add_photo_figures(model_paths, photos_root) -> None:
     """Put the photo figures into the existing cards of ``model_paths`` (--cards-only)."""
     for path, figures in photo_figures(model_paths, photos_root).items():
-        card_file = Path(str(path) + ".json")
-        card = json.loads(card_file.read_text())
-        card["photos"] = figures
-        card_file.write_text(json.dumps(card, indent=2) + "\n")
+        update_card(path, lambda card, figures=figures: {"photos": figures})
+
+
+def update_card(model_path, fields) -> None:
+    """Rewrite the existing card of ``model_path`` with the fields ``fields(card)`` gives."""
+    card_file = Path(str(model_path) + ".json")
+    card = json.loads(card_file.read_text())
+    card.update(fields(card))
+    card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
 def with_cost(costs: list, entry: dict) -> list:
@@ -127,11 +132,9 @@ def add_cost(model_paths) -> None:
     from training.cost import cost_per_face
 
     for path in model_paths:
-        card_file = Path(str(path) + ".json")
-        card = json.loads(card_file.read_text())
         entry = cost_per_face(path)
-        card["cost_per_face"] = with_cost(card.get("cost_per_face", []), entry)
-        card_file.write_text(json.dumps(card, indent=2) + "\n")
+        update_card(path, lambda card, entry=entry: {
+            "cost_per_face": with_cost(card.get("cost_per_face", []), entry)})
         print(f"{Path(path).name}: {entry['back_to_back_ms']:.2f} ms a face back to back, "
               f"{entry['paced_ms']:.2f} paced ({entry['cpu']})")
 
