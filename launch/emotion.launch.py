@@ -10,7 +10,7 @@ its parameter to params_file (fer_ros.launch_files).
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 
-from fer_ros.launch_files import common_arguments, node_action
+from fer_ros.launch_files import autostart_argument, common_arguments, node_action
 from launch import LaunchDescription
 
 
@@ -25,11 +25,7 @@ def generate_launch_description():
             'model', default_value='',
             description="Emotion model (.tflite/.keras with '<model>.json' beside it); "
                         "unset: params_file's model_path ('' = the shipped model)"),
-        DeclareLaunchArgument(
-            'autostart', default_value='', choices=['', 'true', 'false'],
-            description='Managed node: configure and activate it at start-up; false leaves '
-                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager; '
-                        "unset: params_file's (true)"),
+        autostart_argument(),
         DeclareLaunchArgument(
             'hri', default_value='', choices=['', 'true', 'false'],
             description="Also publish the ROS4HRI (REP-155) topics; unset: params_file's "

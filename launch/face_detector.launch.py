@@ -12,7 +12,7 @@ leaves its parameter to params_file (fer_ros.launch_files).
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 
-from fer_ros.launch_files import common_arguments, node_action
+from fer_ros.launch_files import autostart_argument, common_arguments, node_action
 from launch import LaunchDescription
 
 
@@ -35,11 +35,7 @@ def generate_launch_description():
             description="'raw' (sensor_msgs/Image on <image>) or 'compressed' "
                         "(sensor_msgs/CompressedImage on <image>/compressed); unset: "
                         "params_file's (raw)"),
-        DeclareLaunchArgument(
-            'autostart', default_value='', choices=['', 'true', 'false'],
-            description='Managed node: configure and activate it at start-up; false leaves '
-                        'it unconfigured for `ros2 lifecycle set` / a lifecycle manager; '
-                        "unset: params_file's (true)"),
+        autostart_argument(),
         DeclareLaunchArgument(
             'hri', default_value='', choices=['', 'true', 'false'],
             description="Also send the plain box crops (box_crops) that the emotion node's "

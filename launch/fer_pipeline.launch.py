@@ -20,7 +20,12 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.substitutions import FindPackageShare
 
-from fer_ros.launch_files import COMMON_ARGUMENTS, NODE_ARGUMENTS, common_arguments
+from fer_ros.launch_files import (
+    COMMON_ARGUMENTS,
+    NODE_ARGUMENTS,
+    autostart_argument,
+    common_arguments,
+)
 from launch import LaunchDescription
 
 
@@ -49,11 +54,7 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'detector', default_value='', choices=['', 'blazeface', 'haar'],
             description="Face detector; unset: params_file's (blazeface)"),
-        DeclareLaunchArgument(
-            'autostart', default_value='', choices=['', 'true', 'false'],
-            description='Configure and activate the managed nodes (face_detector, emotion) '
-                        'at start-up; false leaves them unconfigured for `ros2 lifecycle set`; '
-                        "unset: params_file's (true)"),
+        autostart_argument(),
         DeclareLaunchArgument(
             'hri', default_value='', choices=['', 'true', 'false'],
             description="The emotion node also publishes the ROS4HRI (REP-155) topics; "

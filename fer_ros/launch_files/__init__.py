@@ -68,6 +68,17 @@ def common_arguments() -> list:
     ]
 
 
+def autostart_argument():
+    """The ``autostart`` argument of the launch files that start managed nodes."""
+    from launch.actions import DeclareLaunchArgument
+
+    return DeclareLaunchArgument(
+        "autostart", default_value=NOT_GIVEN, choices=[NOT_GIVEN, "true", "false"],
+        description="Configure and activate the managed nodes (face_detector, emotion) at "
+                    "start-up; false leaves them unconfigured for `ros2 lifecycle set` / a "
+                    "lifecycle manager; unset: params_file's (true)")
+
+
 def node_action(context, executable: str, remappings=()):
     """The Node of a per-node launch file: fer_ros' ``executable`` named after it, in the
     ``namespace`` argument, with :func:`node_parameters` and the ``log_level`` argument."""
