@@ -55,8 +55,10 @@ def missing_tools(distro: str) -> str | None:
 
 
 def ros_env(distro: str, tmp: Path) -> dict:
+    # TMPDIR: launch_ros writes each node's launch-given parameters to a file there and
+    # never deletes it
     env = dict(os.environ, AMENT_PREFIX_PATH=sys.prefix, ROS_LOG_DIR=str(tmp / "log"),
-               PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+               TMPDIR=str(tmp), PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
     if DISTROS[distro]:
         env["PYTHONPATH"] = os.pathsep.join(
             [str(DISTROS[distro])] + [p for p in [env.get("PYTHONPATH")] if p])
