@@ -296,11 +296,17 @@ class Launch:
 
     def ros2(self, *args: str, timeout: float = 60.0) -> str:
         """Run a `ros2` verb until it succeeds (the node may not be discovered yet); the
-        verbs run with --no-daemon, so no ROS 2 daemon outlives the test."""
+        verbs run with --no-daemon, so no ROS 2 daemon outlives the test.  An attempt that
+        hangs is tried again: once in CI `lifecycle get` printed nothing for 60 s, most
+        likely a service reply sent before the CLI's reply reader had matched, which the
+        CLI then waits for forever."""
         deadline = time.monotonic() + timeout
         while True:
-            proc = subprocess.run(ROS2 + list(args), env=self.env, capture_output=True,
-                                  text=True, timeout=60)
+            try:
+                proc = subprocess.run(ROS2 + list(args), env=self.env, capture_output=True,
+                                      text=True, timeout=20)
+            except subprocess.TimeoutExpired as hung:
+                proc = subprocess.CompletedProcess(hung.cmd, -9, hung.stdout, hung.stderr)
             if proc.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
