@@ -74,9 +74,9 @@ def autostart_argument():
 
     return DeclareLaunchArgument(
         "autostart", default_value=NOT_GIVEN, choices=[NOT_GIVEN, "true", "false"],
-        description="Configure and activate the managed nodes (face_detector, emotion) at "
-                    "start-up; false leaves them unconfigured for `ros2 lifecycle set` / a "
-                    "lifecycle manager; unset: params_file's (true)")
+        description="Configure and activate the managed nodes this launch starts "
+                    "(face_detector, emotion) at start-up; false leaves them unconfigured for "
+                    "`ros2 lifecycle set` / a lifecycle manager; unset: params_file's (true)")
 
 
 def node_action(context, executable: str, remappings=()):
