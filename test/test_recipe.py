@@ -13,7 +13,7 @@ keras = pytest.importorskip("keras", reason="Keras/TensorFlow not installed")
 skdata = pytest.importorskip("skimage.data")
 
 from training import recipe, train
-from training.model import CLASS_NAMES
+from training.model import ARCHITECTURES, CLASS_NAMES
 
 
 def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
@@ -36,8 +36,10 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
                        {"name": "second", "init_from": "{work}/first/best.keras",
                         "train": ["--batch-size", "8", "--camera-augment", "on",
                                   "--logit-adjust", "1",
-                                  "--teacher", "{work}/first/best.keras"]}],
-            "export": {"run": "second", "earlier_runs": ["first"]}}
+                                  "--teacher", "{work}/first/best.keras"]},
+                       {"name": "third", "train": ["--batch-size", "8"],
+                        "prune": {"from": "{work}/second/best.keras", "architecture": "slim"}}],
+            "export": {"run": "third", "earlier_runs": ["first", "second"]}}
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(spec))
     work, out = tmp_path / "work", tmp_path / "models"
@@ -49,24 +51,28 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
     assert state["options"]["logit_adjust"] == 1.0
     assert state["options"]["init_from"].endswith("first/best.keras")
     assert state["options"]["teacher"] == [str(work / "first" / "best.keras")]
+    state = json.loads((work / "third" / "state.json").read_text())
+    assert state["options"]["architecture"] == "slim"
+    assert state["options"]["init_from"] == str(work / "third_pruned.keras")
     for name in ("emotion_cnn.keras", "emotion_cnn.tflite", "accuracy.png",
                  "confusion_matrix.png", "training_history.csv"):
         assert (out / name).is_file(), name
     card = json.loads((out / "emotion_cnn.tflite.json").read_text())
+    assert card["architecture"].startswith("slim CNN")
     assert card["validation"]["num_images"] == 14
     assert card["training"]["data"].startswith("FER2013 faces re-framed")
     assert card["other_validation"]["fer2013_original_framing"]["num_images"] == 14
     assert card["photos"]["set"]["num_images"] == 1
     assert card["photos"]["set"]["no_face_found"] == 0
     times = json.loads((work / "recipe_times.json").read_text())
-    assert set(times) == {"reframe", "first", "second", "export"}
+    assert set(times) == {"reframe", "first", "second", "third", "export"}
     # a second run skips the finished steps: the runs keep their checkpoints untouched
     checkpoint = (work / "second" / "last.keras").stat().st_mtime_ns
     assert recipe.main(argv) == 0
     assert (work / "second" / "last.keras").stat().st_mtime_ns == checkpoint
 
 
-@pytest.mark.parametrize("name", ["default.json", "reframed.json", "compact.json"])
+@pytest.mark.parametrize("name", ["default.json", "reframed.json", "compact.json", "slim.json"])
 def test_shipped_recipes_chain_their_stages(name):
     spec = json.loads((recipe.REPO / "training" / "recipes" / name).read_text())
     names = [stage["name"] for stage in spec["stages"]]
@@ -79,4 +85,6 @@ def test_shipped_recipes_chain_their_stages(name):
         init = stage.get("init_from", "")
         # a stage starts from random weights or from a stage before it
         assert not init or any(init.startswith(f"{{work}}/{n}/") for n in names[:index])
+        if "prune" in stage:
+            assert not init and stage["prune"]["architecture"] in ARCHITECTURES
         train.parse_args(["--out", "x", *stage["train"]])     # options train.py knows

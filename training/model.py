@@ -16,9 +16,12 @@ from training.data import CLASS_NAMES, IMAGE_SIZE
 # (filters, kernel size, convolutions) of the four blocks of each architecture.  The reference
 # is the brief's CNN; the compact one stacks two narrow 3x3 convolutions a block (VGG-style):
 # 2.5x fewer multiply-adds a face (117 M vs 290 M), so it runs and trains faster on the CPU.
+# The slim one is the reference with fewer filters in the last three blocks, made from a
+# trained reference by training/prune.py: half the multiply-adds (144 M).
 ARCHITECTURES = {
     "reference": ((64, 3, 1), (128, 5, 1), (512, 3, 1), (512, 3, 1)),
     "compact": ((32, 3, 2), (64, 3, 2), (128, 3, 2), (256, 3, 2)),
+    "slim": ((64, 3, 1), (96, 5, 1), (256, 3, 1), (256, 3, 1)),
 }
 DEFAULT_ARCHITECTURE = "reference"
 DENSE_UNITS = (256, 512)

@@ -14,8 +14,9 @@ A recipe (JSON) names its stages in order:
 
 ``reframe`` first builds ``{work}/reframed.npz`` (training/reframe.py: the faces as the node
 frames them); a stage trains (training/train.py, its ``train`` options) on the ``original``
-dataset or the ``reframed`` one, from ``init_from`` or random weights (``{work}`` and
-``{repo}`` are replaced in both); ``export`` writes the run's files and cards into its
+dataset or the ``reframed`` one, from ``init_from``, from the most used filters of a trained
+model (``"prune": {"from": MODEL, "architecture": NAME}``, training/prune.py) or from random
+weights (``{work}`` and ``{repo}`` are replaced in all of them); ``export`` writes the run's files and cards into its
 ``out`` (a folder of the repository, default models/) or ``--out`` (training/export.py;
 with --photos the real-photo figures, with reframed data also the original framing's
 figures).  Run it again after any stop: a finished step is skipped, a
@@ -32,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from training import export, reframe, train
+from training import export, prune, reframe, train
 
 REFRAMED = "reframed.npz"
 
@@ -60,9 +61,16 @@ def train_stage(stage: dict, work: Path, datasets: dict, limit: int, epochs: int
         train.main(["--out", str(run), "--resume", "--verbose", "2"]
                    + (["--epochs", str(epochs)] if epochs else []))
         return
-    args = ["--data", str(datasets[stage_data(stage)]), "--out", str(run), "--verbose", "2",
+    data = str(datasets[stage_data(stage)])
+    args = ["--data", data, "--out", str(run), "--verbose", "2",
             *(arg.format(work=work, repo=REPO) for arg in stage.get("train", [])), *overrides]
-    if stage.get("init_from"):
+    if stage.get("prune"):
+        pruned = work / f"{stage['name']}_pruned.keras"
+        architecture = stage["prune"]["architecture"]
+        prune.main(["--model", stage["prune"]["from"].format(work=work, repo=REPO),
+                    "--architecture", architecture, "--data", data, "--out", str(pruned)])
+        args += ["--architecture", architecture, "--init-from", str(pruned)]
+    elif stage.get("init_from"):
         args += ["--init-from", stage["init_from"].format(work=work, repo=REPO)]
     print(f"{stage['name']}: training " + " ".join(args), flush=True)
     train.main(args)
