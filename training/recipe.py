@@ -16,11 +16,11 @@ A recipe (JSON) names its stages in order:
 frames them); a stage trains (training/train.py, its ``train`` options) on the ``original``
 dataset or the ``reframed`` one, from ``init_from``, from the most used filters of a trained
 model (``"prune": {"from": MODEL, "architecture": NAME}``, training/prune.py) or from random
-weights (``{work}`` and ``{repo}`` are replaced in all of them); ``export`` writes the run's files and cards into its
-``out`` (a folder of the repository, default models/) or ``--out`` (training/export.py;
-with --photos the real-photo figures, with reframed data also the original framing's
-figures).  Run it again after any stop: a finished step is skipped, a
-stage that stopped resumes from its last epoch.  Each step's wall time goes into
+weights (``{work}`` and ``{repo}`` are replaced in all of them); ``export`` writes the
+run's files and cards into its ``out`` (a folder of the repository, default models/) or
+``--out`` (training/export.py; with --photos the real-photo figures, with reframed data also
+the original framing's figures).  Run it again after any stop: a finished step is skipped,
+a stage that stopped resumes from its last epoch.  Each step's wall time goes into
 ``{work}/recipe_times.json``.
 """
 
