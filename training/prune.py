@@ -85,9 +85,9 @@ def prune(source, architecture: str, images: np.ndarray) -> keras.Model:
     channels = source.get_layer(names[-1]).get_weights()[0].shape[3]
     rows = (np.arange(dense.shape[0] // channels)[:, None] * channels + kept_inputs).ravel()
     target.get_layer("dense1").set_weights([dense[rows]])
+    narrowed = {*names, *(f"{name}_bn" for name in names), "dense1"}
     for layer in target.layers:
-        if layer.weights and not isinstance(layer, keras.layers.Conv2D) \
-                and layer.name != "dense1" and not layer.name.startswith(tuple(names)):
+        if layer.weights and layer.name not in narrowed:
             layer.set_weights(source.get_layer(layer.name).get_weights())
     return target
 
