@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from training.data import load_dataset
+from training.evaluate import evaluate
 from training.model import ARCHITECTURES, make_model
 
 
@@ -113,8 +114,7 @@ def main(argv=None) -> int:
     pruned.save(args.out)
     validation = splits.get("validation")
     if validation is not None and len(validation):
-        scores = pruned.predict(validation.images[..., None].astype(np.float32), verbose=0)
-        accuracy = float(np.mean(scores.argmax(axis=1) == validation.labels))
+        accuracy = evaluate(args.out, validation)["accuracy"]
         print(f"{args.out}: {pruned.count_params()} parameters (source "
               f"{source.count_params()}), validation accuracy before training {accuracy:.4f}")
     return 0
