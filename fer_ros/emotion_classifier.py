@@ -82,6 +82,8 @@ class KerasRunner:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import keras
 
+        import fer_ros.keras_layers  # noqa: F401  (registers the layers a model may carry)
+
         try:
             self.model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as error:  # Keras raises many types for a bad archive

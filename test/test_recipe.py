@@ -72,7 +72,8 @@ def test_recipe_runs_every_stage_to_the_cards_and_resumes(tmp_path):
     assert (work / "second" / "last.keras").stat().st_mtime_ns == checkpoint
 
 
-@pytest.mark.parametrize("name", ["default.json", "reframed.json", "compact.json", "slim.json"])
+@pytest.mark.parametrize("name", ["default.json", "reframed.json", "compact.json", "slim.json",
+                                  "equalized.json"])
 def test_shipped_recipes_chain_their_stages(name):
     spec = json.loads((recipe.REPO / "training" / "recipes" / name).read_text())
     names = [stage["name"] for stage in spec["stages"]]
@@ -83,8 +84,11 @@ def test_shipped_recipes_chain_their_stages(name):
         if stage.get("data", "reframed") == "reframed":
             assert spec.get("reframe")
         init = stage.get("init_from", "")
-        # a stage starts from random weights or from a stage before it
-        assert not init or any(init.startswith(f"{{work}}/{n}/") for n in names[:index])
+        # a stage starts from random weights, a stage before it or a shipped model
+        assert not init or init.startswith("{repo}/models/") or any(
+            init.startswith(f"{{work}}/{n}/") for n in names[:index])
+        if init.startswith("{repo}/"):
+            assert (recipe.REPO / init.removeprefix("{repo}/")).is_file()
         if "prune" in stage:
             assert not init and stage["prune"]["architecture"] in ARCHITECTURES
         train.parse_args(["--out", "x", *stage["train"]])     # options train.py knows

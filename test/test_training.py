@@ -157,6 +157,29 @@ def test_compact_architecture_stacks_two_narrow_convolutions_a_block(folder_data
     assert "compact CNN" in describe("compact") and "32/3x3 x2" in describe("compact")
 
 
+def test_equalize_fine_tunes_a_plain_model_and_exports_with_the_same_scores(folder_dataset,
+                                                                           tmp_path):
+    plain = make_model()
+    plain.save(tmp_path / "plain.keras")
+    equalized = make_model(equalize=True)
+    assert [layer.name for layer in equalized.layers[1:3]] == ["equalize", "rescale"]
+    assert equalized.count_params() == plain.count_params()
+    out = tmp_path / "run"
+    assert train.main(["--data", str(folder_dataset), "--out", str(out), "--epochs", "1",
+                       "--batch-size", "8", "--verbose", "0", "--equalize", "on",
+                       "--init-from", str(tmp_path / "plain.keras")]) == 0
+    trained = out / "last.keras"
+    assert keras.saving.load_model(trained).get_layer("equalize").levels == 64
+    assert "histogram equalisation (64 levels)" in describe("reference", equalize=True)
+    tflite_path = tmp_path / "equalized.tflite"
+    tflite_path.write_bytes(export.to_tflite(keras.saving.load_model(trained), int8=False))
+
+    from fer_ros.emotion_classifier import open_model
+    images = np.random.default_rng(2).integers(0, 256, (16, 48, 48), dtype=np.uint8)
+    assert export.max_output_difference(open_model(trained), open_model(tflite_path),
+                                        images) < 1e-4
+
+
 def test_distillation_mixes_the_teachers_scores_into_each_target(folder_dataset, tmp_path):
     # a teacher whose scores depend on the pixels: the targets must be its scores of the
     # very faces the student gets, mixed with the labels by --teacher-weight

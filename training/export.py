@@ -239,7 +239,8 @@ def main(argv=None) -> int:
     class_names = json.loads((run / "class_names.json").read_text())
     card = {
         "name": args.name,
-        "architecture": describe(options.get("architecture", DEFAULT_ARCHITECTURE)),
+        "architecture": describe(options.get("architecture", DEFAULT_ARCHITECTURE),
+                                 equalize=options.get("equalize") == "on"),
         "parameters": int(model.count_params()),
         "class_names": class_names,
         "input": INPUT_SPEC,

@@ -66,6 +66,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--camera-augment", choices=("on", "off"), default="off",
                         help="also tone, blur, noise, JPEG and small-face changes "
                         "(training/data.py CameraAugmentation)")
+    parser.add_argument("--equalize", choices=("on", "off"), default="off",
+                        help="equalise each face's histogram inside the model "
+                        "(training/model.py make_model(equalize=True))")
     parser.add_argument("--class-weight", choices=("none", "balanced", "sqrt"), default="none")
     parser.add_argument("--logit-adjust", type=float, default=0.0, metavar="TAU",
                         help="train with logit-adjusted cross-entropy over the training "
@@ -326,7 +329,8 @@ def main(argv=None) -> int:
                            learning_rate=options["learning_rate"],
                            label_smoothing=options["label_smoothing"], l2=options["l2"],
                            class_counts=train.class_counts(),
-                           logit_adjustment=options.get("logit_adjust", 0.0))
+                           logit_adjustment=options.get("logit_adjust", 0.0),
+                           equalize=options.get("equalize") == "on")
         if options.get("init_from"):
             model.set_weights(keras.saving.load_model(options["init_from"]).get_weights())
             print(f"initial weights from {options['init_from']}")
