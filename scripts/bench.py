@@ -7,6 +7,7 @@
     python scripts/bench.py --clips my_video.mp4 --graphs processes@30
     python scripts/bench.py --components          # + detector/classifier/conversion timings
     python scripts/bench.py --profile             # + py-spy profile of every graph
+    python scripts/bench.py --clips hard --no-graph --versus-fer   # + the PyPI fer library
 
 Per clip (default: the 1-face grid, the 5-face grid and the hard clip, rendered once into
 bench_out/clips/): the bare loop (face search + emotion CNN, no ROS) at the stamps of each
@@ -65,6 +66,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
                     help="also profile every graph on the last clip with py-spy")
     ap.add_argument("--profile-gil", action="store_true",
                     help="profile only threads holding the GIL (Python CPU time)")
+    ap.add_argument("--versus-fer", action="store_true",
+                    help="also run the PyPI fer library's loop (Haar + its CNN) on each clip, "
+                         "the baseline of issue 19's >= 3x (requirements-baseline.txt)")
     ap.add_argument("--json", type=Path, default=environment.OUT_DIR / "bench.json",
                     help="write the report as JSON here (default bench_out/bench.json)")
     ap.add_argument("--markdown", type=Path, default=environment.OUT_DIR / "bench.md",
@@ -92,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                    launcher=args.launcher, annotated=args.annotated, graph=not args.no_graph,
                    components=args.components, component_seconds=args.component_seconds,
                    model_dir=args.model_dir, profile=args.profile,
-                   profile_gil=args.profile_gil, log_dir=args.log_dir,
+                   profile_gil=args.profile_gil, versus_fer=args.versus_fer,
+                   log_dir=args.log_dir,
                    argv=sys.argv[1:] if argv is None else list(argv))
     report, failures = run_bench(opts)
     print_report(report)

@@ -119,3 +119,19 @@ def test_bare_loop_runs_the_search_and_the_classifier_per_frame(tmp_path, emotio
     assert r["recall_percent"] > 60.0, r                 # the real detector finds them
     capped = bareloop.run(clip, {}, load_classifier(emotion_model), 30.0, max_seconds=1e-9)
     assert len(capped.frame_times_s) == 1
+
+
+def test_the_pypi_fer_baseline_runs_on_the_same_clip(tmp_path):
+    from benchlib import fer_library
+
+    reason = fer_library.missing()
+    if reason:
+        pytest.skip(reason)
+    scenes = hard_clip.plan(seconds=1.0)
+    clip = tmp_path / "hard.mp4"
+    write_video(clip, hard_clip.render(scenes), hard_clip.FPS, hard_clip.FRAME_SIZE)
+    loop = fer_library.run(clip, stamp_rate=30.0)
+    assert len(loop.frame_times_s) == len(loop.boxes) == 30 and all(loop.searched)
+    assert all(len(b) == 4 for frame in loop.boxes for b in frame)
+    r = recall.evaluate(hard_clip.truth(scenes), loop.boxes, hard_clip.FPS)
+    assert r["recall_percent"] > 20.0, r            # its Haar cascade finds the faces too

@@ -43,6 +43,23 @@ def test_bare_loop_target_is_on_the_frames_with_one_to_three_faces():
     assert not rp.bare_verdict({"one_to_three_faces": {"frames_per_s": 119.9}})[0]["ok"]
 
 
+def loop(clip, schedule, fps, rate=30.0):
+    return {"clip": clip, "clip_label": f"{clip} clip", "schedule": schedule,
+            "stamp_rate": rate, "summary": {"frames_per_s": fps}}
+
+
+def test_bare_loop_against_the_pypi_fer_library_per_clip_at_the_same_stamps():
+    fer = rp.FER_SCHEDULE
+    verdicts = rp.fer_library_verdicts([
+        loop("hard", "default", 120.0), loop("hard", fer, 40.0),
+        loop("mine", "default", 80.0), loop("mine", fer, 30.0),
+        loop("grid5", "default", 200.0, rate=60.0), loop("grid5", fer, 20.0)])
+    assert [(v["ok"], v["measured"].split(" ")[0]) for v in verdicts] == [
+        (True, "3.00x"), (False, "2.67x")]             # grid5: no default loop at 30 fps
+    assert "mine clip" in verdicts[1]["what"]
+    assert rp.fer_library_verdicts([loop("hard", "default", 120.0)]) == []
+
+
 def recall(percent, latencies, never=(), frames_found=None):
     frames_found = frames_found or {k: 5 for k in latencies}
     return {"recall_percent": percent, "never_found": list(never),

@@ -5,6 +5,7 @@ inputs       clips (grids, the hard clip, files), the default model, params-file
 hard_clip    the hard clip's renderer and ground truth
 video        writing a clip (atomically), a video file's frame rate
 bareloop     face search + emotion CNN per frame, no ROS
+fer_library  the PyPI fer library's loop on the same clip (the --versus-fer baseline)
 recall       face recall and new-face latency against ground truth
 graph        graph runs: processes, the measuring node (measurer), the process sampler
 frame_account  the bench's frame counts next to the nodes' /diagnostics; the camera's rate

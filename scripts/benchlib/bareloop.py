@@ -15,7 +15,7 @@ critical path); ``cpu_ms`` is the process's CPU time per frame, the worker's inc
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,17 +59,23 @@ class BareLoop:
                 "faces_per_frame": float(np.mean([len(self.boxes[i]) for i in idx]))}
 
 
-def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
-        max_seconds: float | None = None) -> BareLoop:
-    """Process ``clip`` frame by frame from the start, paced at ``stamp_rate``, to its end
-    or for ``max_seconds`` (wall time, warm-up included; one frame at least)."""
+@dataclass
+class Frame:
+    """What one step reports for a frame: boxes (x, y, w, h), their track ids (0: none),
+    whether it searched the whole frame."""
+
+    boxes: list[tuple[int, int, int, int]]
+    ids: list[int]
+    searched: bool
+
+
+def run_frames(clip: Path, step: Callable[[np.ndarray, float], Frame], stamp_rate: float,
+               max_seconds: float | None = None,
+               finish: Callable[[], None] | None = None) -> BareLoop:
+    """``step(bgr, t_s)`` on each frame of ``clip``, timed and paced as :func:`run` says;
+    ``finish()`` after the last frame, inside the CPU-time window (work left on threads)."""
     import cv2
 
-    from fer_ros.face_crop import node_crop
-    from fer_ros.face_tracking.search import make_face_search
-    from fer_ros.preprocessing import to_model_input
-
-    search = make_face_search(values)
     out = BareLoop()
     cap = cv2.VideoCapture(str(clip))
     if not cap.isOpened():
@@ -88,22 +94,44 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
             if i == WARMUP_FRAMES:
                 cpu_start = time.process_time()
             t0 = time.perf_counter()
-            found = search.process(bgr, i / stamp_rate)
-            crops = [node_crop(bgr, d) for d in found.detections]
-            if crops:
-                classifier.predict(to_model_input(crops))
-            dt = time.perf_counter() - t0
-            out.frame_times_s.append(dt)
-            out.boxes.append([d.box for d in found.detections])
-            out.ids.append([t.id for t in found.tracks] if found.tracks is not None
-                           else [0] * len(found.detections))
-            out.searched.append(bool(found.searched))
+            frame = step(bgr, i / stamp_rate)
+            out.frame_times_s.append(time.perf_counter() - t0)
+            out.boxes.append(frame.boxes)
+            out.ids.append(frame.ids)
+            out.searched.append(frame.searched)
             i += 1
-        search.wait_for_search()
+        if finish is not None:
+            finish()
         if cpu_start is not None:
             out.cpu_s = time.process_time() - cpu_start
-        out.search_cpu_s = search.search_cpu_s
     finally:
         cap.release()
+    return out
+
+
+def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
+        max_seconds: float | None = None) -> BareLoop:
+    """Process ``clip`` frame by frame from the start, paced at ``stamp_rate``, to its end
+    or for ``max_seconds`` (wall time, warm-up included; one frame at least)."""
+    from fer_ros.face_crop import node_crop
+    from fer_ros.face_tracking.search import make_face_search
+    from fer_ros.preprocessing import to_model_input
+
+    search = make_face_search(values)
+
+    def step(bgr: np.ndarray, t_s: float) -> Frame:
+        found = search.process(bgr, t_s)
+        crops = [node_crop(bgr, d) for d in found.detections]
+        if crops:
+            classifier.predict(to_model_input(crops))
+        return Frame([d.box for d in found.detections],
+                     [t.id for t in found.tracks] if found.tracks is not None
+                     else [0] * len(found.detections),
+                     bool(found.searched))
+
+    try:
+        out = run_frames(clip, step, stamp_rate, max_seconds, finish=search.wait_for_search)
+        out.search_cpu_s = search.search_cpu_s
+    finally:
         search.close()
     return out

@@ -15,12 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from benchlib.fer_library import SCHEDULE as FER_SCHEDULE
+
 # Targets (issues 10 and 19; 2-core machine, 640x480, hard clip).
 TARGET_CAMERA_FPS = {"pipeline": 30.0, "processes": 30.0}   # verdicts from this camera rate
 TARGET_P95_MS = {"pipeline": 25.0, "processes": 30.0}       # capture -> EmotionArray
 TARGET_ANSWERED_PERCENT = 95.0
 TARGET_BARE_FPS = 120.0            # bare loop on the hard clip's frames with 1-3 faces
 TARGET_BARE_RATIO = 2.5            # ... and as a multiple of searching every frame there
+TARGET_FER_RATIO = 3.0             # bare loop as a multiple of the PyPI fer library's, any clip
 TARGET_RECALL_POINTS = 1.0         # default schedule within this of searching every frame
 NEW_FACE_BOUND_MS = 150.0          # a new face is reported within this (max)
 MIN_REFERENCE_FRAMES = 3           # frames a track needs to be confirmed (tracker_min_hits)
@@ -71,6 +74,25 @@ def bare_verdict(hard: dict[str, Any] | None,
                             f"{TARGET_BARE_RATIO:g}x the every-frame search's",
                     "measured": f"{ratio:.2f}x ({fps:.1f} vs {ref:.1f} frames/s)",
                     "ok": bool(ratio >= TARGET_BARE_RATIO)})
+    return out
+
+
+def fer_library_verdicts(loops: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per clip with a PyPI fer loop: the default bare loop's rate over the whole clip (same
+    stamps) as a multiple of the library's."""
+    out = []
+    for fer in (b for b in loops if b["schedule"] == FER_SCHEDULE):
+        ours = next((b for b in loops if b["schedule"] == "default"
+                     and b["clip"] == fer["clip"] and b["stamp_rate"] == fer["stamp_rate"]),
+                    None)
+        if ours is None:
+            continue
+        fps, ref = _nan(ours["summary"]["frames_per_s"]), _nan(fer["summary"]["frames_per_s"])
+        ratio = fps / ref if ref > 0 else float("nan")
+        out.append({"what": f"bare loop on {fer['clip_label']}: >= {TARGET_FER_RATIO:g}x the "
+                            "PyPI fer library's loop",
+                    "measured": f"{ratio:.2f}x ({fps:.1f} vs {ref:.1f} frames/s)",
+                    "ok": bool(ratio >= TARGET_FER_RATIO)})
     return out
 
 
@@ -132,6 +154,7 @@ def _hard_loop(report: dict[str, Any], schedule: str) -> dict[str, Any] | None:
 def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
     return (graph_verdicts(report.get("runs", []))
             + bare_verdict(_hard_loop(report, "default"), _hard_loop(report, "every frame"))
+            + fer_library_verdicts(report.get("bare_loops", []))
             + recall_verdicts(report.get("recall"))
             + identity_verdicts(report.get("identities")))
 
@@ -251,7 +274,8 @@ RECALL_HEADER = ["hard clip, search schedule", "recall %", "faces counted", "app
 
 def recall_rows(report: dict[str, Any]) -> list[list[object]]:
     rows = []
-    for key, what in (("default", "default"), ("every_frame", "every frame (0 ms)")):
+    for key, what in (("default", "default"), ("every_frame", "every frame (0 ms)"),
+                      ("fer_library", "PyPI fer library")):
         r = (report.get("recall") or {}).get(key)
         if r:
             lat = r["new_face_latency_ms"]

@@ -38,6 +38,7 @@ class Options:
     model_dir: Path | None
     profile: bool
     profile_gil: bool
+    versus_fer: bool
     log_dir: Path
     argv: list[str]
 
@@ -67,11 +68,12 @@ def _interval_text(values: dict[str, Any]) -> str:
             f"{v['search_interval_ms']:g} when still")
 
 
-def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None, cuts=()
+def _bare(clip, loop_for, rate, schedule, full, opts, truth=None, cuts=(), tracked=True
           ) -> dict[str, Any]:
+    """``loop_for(max_seconds)``: one bare loop over ``clip`` (``bareloop.run`` or the PyPI
+    fer baseline); ``tracked``: it gives track ids (the identity figures need them)."""
     log(f"bare loop: {clip.label}, stamps at {rate:g} fps, {schedule} schedule ...")
-    loop = bareloop.run(clip.path, values, classifier, rate,
-                        max_seconds=None if full else opts.seconds)
+    loop = loop_for(None if full else opts.seconds)
     out = {"clip": clip.key, "clip_label": clip.label, "clip_fps": clip.fps,
            "stamp_rate": rate, "schedule": schedule,
            "summary": loop.summary()}
@@ -81,11 +83,35 @@ def _bare(clip, values, classifier, rate, schedule, full, opts, truth=None, cuts
                                                   if 1 <= n <= 3])
         if full:
             out["recall"] = recall.evaluate(truth, loop.boxes, clip.fps)
-            out["identities"] = identity_summary(truth, loop.boxes, loop.ids, cuts)
+            if tracked:
+                out["identities"] = identity_summary(truth, loop.boxes, loop.ids, cuts)
     s = out["summary"]
     log(f"  {s['frames_per_s']:.1f} frames/s, p95 {s['p95_ms']:.1f} ms per frame, "
         f"{s['faces_per_frame']:.2f} faces/frame")
     return out
+
+
+def _search_loop(clip, values, classifier, rate):
+    return lambda max_seconds: bareloop.run(clip.path, values, classifier, rate, max_seconds)
+
+
+def _versus_fer(clip, truth, opts: Options, report: dict[str, Any]) -> None:
+    """The PyPI fer library's loop on the clip at its own rate (``benchlib.fer_library``;
+    with recall where the clip has ground truth), or a printed line why it cannot run."""
+    from benchlib import fer_library
+
+    reason = fer_library.missing()
+    if reason:
+        log(f"--versus-fer skipped: {reason}")
+        report["fer_library"] = {"skipped": reason}
+        return
+    loop = _bare(clip, lambda max_seconds: fer_library.run(clip.path, clip.fps, max_seconds),
+                 clip.fps, fer_library.SCHEDULE, truth is not None, opts, truth, tracked=False)
+    report["bare_loops"].append(loop)
+    if "recall" in loop:
+        report["recall"]["fer_library"] = {**loop["recall"],
+                                           "search_interval": "Haar, every frame"}
+    report["fer_library"] = {"version": fer_library.version()}
 
 
 def _shown(path: Path) -> str:
@@ -123,15 +149,16 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
         cuts = hard_clip.scene_cuts(clip.truth) if clip.truth else ()
         bare: dict[float, dict[str, Any]] = {}
         rates = sorted({rate or clip.fps for _, rate in opts.graphs} |
-                       ({clip.fps} if truth else set()))
+                       ({clip.fps} if truth or opts.versus_fer else set()))
         for rate in rates:
             full = truth is not None and rate == clip.fps
-            bare[rate] = _bare(clip, det_values, classifier, rate, "default", full, opts, truth,
-                               cuts)
+            bare[rate] = _bare(clip, _search_loop(clip, det_values, classifier, rate), rate,
+                               "default", full, opts, truth, cuts)
             report["bare_loops"].append(bare[rate])
         if truth is not None:
-            ref = _bare(clip, {**det_values, **EVERY_FRAME}, classifier, clip.fps,
-                        "every frame", True, opts, truth, cuts)
+            ref = _bare(clip, _search_loop(clip, {**det_values, **EVERY_FRAME}, classifier,
+                                           clip.fps), clip.fps, "every frame", True, opts,
+                        truth, cuts)
             report["bare_loops"].append(ref)
             report["recall"] = {
                 "default": {**bare[clip.fps]["recall"],
@@ -140,6 +167,8 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
                                 "search_interval": _interval_text(EVERY_FRAME)}}
             report["identities"] = {"default": bare[clip.fps]["identities"],
                                     "every_frame": ref["identities"]}
+        if opts.versus_fer:
+            _versus_fer(clip, truth, opts, report)
         if not opts.graph:
             continue
         for mode, rate in opts.graphs:
