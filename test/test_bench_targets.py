@@ -45,7 +45,7 @@ def test_bare_loop_target_is_on_the_frames_with_one_to_three_faces():
 
 def loop(clip, schedule, fps, rate=30.0):
     return {"clip": clip, "clip_label": f"{clip} clip", "schedule": schedule,
-            "stamp_rate": rate, "summary": {"frames_per_s": fps}}
+            "stamp_rate": rate, "clip_fps": 30.0, "summary": {"frames_per_s": fps}}
 
 
 def test_bare_loop_against_the_pypi_fer_library_per_clip_at_the_same_stamps():
@@ -144,3 +144,22 @@ def test_every_absolute_figure_names_the_cpu_and_its_simd_flags():
     assert rp.cpu_text(report) in rp.headline(report)[1]
     zen3 = {**machine, "simd": ["AVX2", "FMA"], "cpu_family": None}
     assert rp.cpu_text({**report, "machine": zen3}) == "AMD EPYC (model 2): AVX2, FMA"
+
+
+def test_markdown_of_bare_loops_only_names_the_fer_library_and_has_no_empty_graph_table():
+    machine = {"cpu_model": "AMD EPYC", "simd": ["AVX2"], "physical_cores": 2,
+               "logical_cpus": 2, "memory_gib": 8.0, "system": "Linux", "python": "3.11"}
+    figures = {"frames": 100, "mean_ms": 5.0, "p95_ms": 9.0, "searched_percent": 100.0,
+               "faces_per_frame": 1.5}
+    loops = [loop("hard", "default", 120.0), loop("hard", rp.FER_SCHEDULE, 40.0)]
+    for b in loops:
+        b["summary"].update(figures)
+    report = {"commit": "abc", "date_utc": "today", "machine": machine, "model": "m",
+              "params_file": "p", "runs": [], "bare_loops": loops,
+              "fer_library": {"version": "25.10.3"}}
+    text = rp.markdown({**report, "verdicts": rp.verdicts(report)})
+    assert "| clip | graph |" not in text                  # no graph ran: no empty table
+    assert "PyPI fer library: 25.10.3" in text and "3.00x" in text
+    skipped = {**report, "fer_library": {"skipped": "not installed"}}
+    assert rp.fer_library_line(skipped) == "PyPI fer library: not run: not installed"
+    assert rp.fer_library_line({**report, "fer_library": None}) is None

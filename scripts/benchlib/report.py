@@ -307,6 +307,14 @@ def cpu_text(report: dict[str, Any]) -> str:
     return text(report["machine"])
 
 
+def fer_library_line(report: dict[str, Any]) -> str | None:
+    """Which PyPI fer library the ``--versus-fer`` rows measured, or why none ran."""
+    fer = report.get("fer_library")
+    if not fer:
+        return None
+    return f"PyPI fer library: {fer.get('version') or 'not run: ' + fer['skipped']}"
+
+
 def measured_on(report: dict[str, Any]) -> str:
     """Which CPU and commit gave a table's figures."""
     return f"{cpu_text(report)}; fer_ros {report['commit']}"
@@ -332,8 +340,9 @@ def markdown(report: dict[str, Any]) -> str:
     """The README's performance section, verbatim; each table says which CPU and commit
     gave it."""
     on = f"Measured on {measured_on(report)}:"
-    parts = ["\n\n".join(headline(report)),
-             on + "\n\n" + markdown_table(main_rows(report), MAIN_HEADER)]
+    parts = ["\n\n".join(headline(report))]
+    if report.get("runs"):
+        parts.append(on + "\n\n" + markdown_table(main_rows(report), MAIN_HEADER))
     frames, notes = frames_rows(report), frames_notes(report)
     if frames:
         parts.append(on + "\n\n" + markdown_table(frames, FRAMES_HEADER))
@@ -345,6 +354,8 @@ def markdown(report: dict[str, Any]) -> str:
         parts.append(on + "\n\n" + markdown_table(identity_rows(report), IDENTITY_HEADER))
     if report.get("bare_loops"):
         parts.append(on + "\n\n" + markdown_table(bare_rows(report), BARE_HEADER))
+    if fer_library_line(report):
+        parts.append(fer_library_line(report))
     if report.get("verdicts"):
         parts.append("\n".join(f"- {line}" for line in verdict_lines(report)))
     return "\n\n".join(parts) + "\n"
