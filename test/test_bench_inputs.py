@@ -121,6 +121,23 @@ def test_bare_loop_runs_the_search_and_the_classifier_per_frame(tmp_path, emotio
     assert len(capped.frame_times_s) == 1
 
 
+def test_run_frames_hands_each_frame_its_stamp_and_stops_at_max_frames(tmp_path):
+    clip = tmp_path / "hard.mp4"
+    write_video(clip, hard_clip.render(hard_clip.plan(seconds=1.0)), hard_clip.FPS,
+                hard_clip.FRAME_SIZE)
+    stamps = []
+
+    def step(bgr, t_s):
+        assert bgr.shape == (hard_clip.FRAME_SIZE[1], hard_clip.FRAME_SIZE[0], 3)
+        stamps.append(t_s)
+        return bareloop.Frame([(1, 2, 3, 4)], [7], False)
+
+    loop = bareloop.run_frames(clip, step, stamp_rate=60.0, max_frames=8)
+    assert stamps == [i / 60.0 for i in range(8)] and len(loop.frame_times_s) == 8
+    assert loop.boxes == [[(1, 2, 3, 4)]] * 8 and loop.ids == [[7]] * 8
+    assert not any(loop.searched)
+
+
 def test_the_pypi_fer_baseline_runs_on_the_same_clip(tmp_path):
     from benchlib import fer_library
 
@@ -132,6 +149,7 @@ def test_the_pypi_fer_baseline_runs_on_the_same_clip(tmp_path):
     write_video(clip, hard_clip.render(scenes), hard_clip.FPS, hard_clip.FRAME_SIZE)
     loop = fer_library.run(clip, stamp_rate=30.0)
     assert len(loop.frame_times_s) == len(loop.boxes) == 30 and all(loop.searched)
+    assert len(fer_library.run(clip, 30.0, max_frames=7).boxes) == 7
     assert all(len(b) == 4 for frame in loop.boxes for b in frame)
     r = recall.evaluate(hard_clip.truth(scenes), loop.boxes, hard_clip.FPS)
     assert r["recall_percent"] > 20.0, r            # its Haar cascade finds the faces too

@@ -71,9 +71,11 @@ class Frame:
 
 def run_frames(clip: Path, step: Callable[[np.ndarray, float], Frame], stamp_rate: float,
                max_seconds: float | None = None,
-               finish: Callable[[], None] | None = None) -> BareLoop:
-    """``step(bgr, t_s)`` on each frame of ``clip``, timed and paced as :func:`run` says;
-    ``finish()`` after the last frame, inside the CPU-time window (work left on threads)."""
+               finish: Callable[[], None] | None = None,
+               max_frames: int | None = None) -> BareLoop:
+    """``step(bgr, t_s)`` on each frame of ``clip``, timed and paced as :func:`run` says, to
+    the clip's end, ``max_seconds`` or ``max_frames``; ``finish()`` after the last frame,
+    inside the CPU-time window (work left on threads)."""
     import cv2
 
     out = BareLoop()
@@ -84,7 +86,8 @@ def run_frames(clip: Path, step: Callable[[np.ndarray, float], Frame], stamp_rat
     cpu_start = None
     try:
         i = 0
-        while i == 0 or max_seconds is None or time.perf_counter() - start < max_seconds:
+        while i == 0 or ((max_seconds is None or time.perf_counter() - start < max_seconds)
+                         and (max_frames is None or i < max_frames)):
             ok, bgr = cap.read()
             if not ok:
                 break

@@ -35,8 +35,9 @@ def version() -> str:
     return installed("fer")
 
 
-def run(clip: Path, stamp_rate: float, max_seconds: float | None = None) -> BareLoop:
-    """The library's detect-and-classify on each frame of ``clip``, as ``bareloop.run``."""
+def run(clip: Path, stamp_rate: float, max_frames: int | None = None) -> BareLoop:
+    """The library's detect-and-classify on each frame of ``clip`` (its first
+    ``max_frames``), paced and timed as ``bareloop.run``."""
     from fer.fer import FER
 
     detector = FER()
@@ -46,4 +47,4 @@ def run(clip: Path, stamp_rate: float, max_seconds: float | None = None) -> Bare
         return Frame([tuple(int(v) for v in face["box"]) for face in faces],
                      [0] * len(faces), True)
 
-    return run_frames(clip, step, stamp_rate, max_seconds)
+    return run_frames(clip, step, stamp_rate, max_frames=max_frames)

@@ -78,8 +78,8 @@ def bare_verdict(hard: dict[str, Any] | None,
 
 
 def fer_library_verdicts(loops: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per clip with a PyPI fer loop: the default bare loop's rate over the whole clip (same
-    stamps) as a multiple of the library's."""
+    """Per clip with a PyPI fer loop: the default bare loop's rate (same stamps, the same
+    frames) as a multiple of the library's."""
     out = []
     for fer in (b for b in loops if b["schedule"] == FER_SCHEDULE):
         ours = next((b for b in loops if b["schedule"] == "default"

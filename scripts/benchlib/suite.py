@@ -95,9 +95,11 @@ def _search_loop(clip, values, classifier, rate):
     return lambda max_seconds: bareloop.run(clip.path, values, classifier, rate, max_seconds)
 
 
-def _versus_fer(clip, truth, opts: Options, report: dict[str, Any]) -> None:
-    """The PyPI fer library's loop on the clip at its own rate (``benchlib.fer_library``;
-    with recall where the clip has ground truth), or a printed line why it cannot run."""
+def _versus_fer(clip, default: dict[str, Any], truth, opts: Options,
+                report: dict[str, Any]) -> None:
+    """The PyPI fer library's loop over the frames ``default`` (fer_ros's loop at the clip's
+    own rate) covered (``benchlib.fer_library``; with recall where the clip has ground
+    truth), or a printed line why it cannot run."""
     from benchlib import fer_library
 
     reason = fer_library.missing()
@@ -105,7 +107,8 @@ def _versus_fer(clip, truth, opts: Options, report: dict[str, Any]) -> None:
         log(f"--versus-fer skipped: {reason}")
         report["fer_library"] = {"skipped": reason}
         return
-    loop = _bare(clip, lambda max_seconds: fer_library.run(clip.path, clip.fps, max_seconds),
+    frames = default["summary"]["frames"] + bareloop.WARMUP_FRAMES
+    loop = _bare(clip, lambda _: fer_library.run(clip.path, clip.fps, max_frames=frames),
                  clip.fps, fer_library.SCHEDULE, truth is not None, opts, truth, tracked=False)
     report["bare_loops"].append(loop)
     if "recall" in loop:
@@ -168,7 +171,7 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
             report["identities"] = {"default": bare[clip.fps]["identities"],
                                     "every_frame": ref["identities"]}
         if opts.versus_fer:
-            _versus_fer(clip, truth, opts, report)
+            _versus_fer(clip, bare[clip.fps], truth, opts, report)
         if not opts.graph:
             continue
         for mode, rate in opts.graphs:
