@@ -121,6 +121,28 @@ def test_bare_loop_runs_the_search_and_the_classifier_per_frame(tmp_path, emotio
     assert len(capped.frame_times_s) == 1
 
 
+def test_bare_loop_classifies_tracked_faces_at_the_emotion_nodes_interval(tmp_path,
+                                                                        emotion_model):
+    """With classify_interval_s, as the emotion node's classify_interval_ms, the CNN sees a
+    tracked face on every other frame at 30 fps (50 ms), and new faces at once."""
+    from fer_ros.emotion_classifier import load_classifier
+
+    clip = tmp_path / "hard.mp4"
+    write_video(clip, hard_clip.render(hard_clip.plan(seconds=1.0)), hard_clip.FPS,
+                hard_clip.FRAME_SIZE)
+    classifier = load_classifier(emotion_model)
+    classified = []
+    predict = classifier.predict
+    classifier.predict = lambda batch: (classified.append(len(batch)), predict(batch))[1]
+
+    every = bareloop.run(clip, {}, classifier, 30.0)
+    assert sum(classified) == sum(len(b) for b in every.boxes) > 0
+    classified.clear()
+    halved = bareloop.run(clip, {}, classifier, 30.0, classify_interval_s=0.05)
+    faces = sum(len(b) for b in halved.boxes)
+    assert faces / 2 <= sum(classified) < 0.75 * faces
+
+
 def test_run_frames_hands_each_frame_its_stamp_and_stops_at_max_frames(tmp_path):
     clip = tmp_path / "hard.mp4"
     write_video(clip, hard_clip.render(hard_clip.plan(seconds=1.0)), hard_clip.FPS,

@@ -1,8 +1,10 @@
 """emotion node: faces (FaceDetectionArray) -> emotions (EmotionArray).
 
-Classifies every face crop with :mod:`fer_ros.emotion_classifier` and smooths the scores per
+Classifies the face crops with :mod:`fer_ros.emotion_classifier` and smooths the scores per
 track id with :class:`fer_ros.smoothing.EmotionSmoother`, using the header stamps (not the
-wall clock). Untracked faces (id 0) get the raw scores. The published header is the source
+wall clock). Untracked faces (id 0) get the raw scores. With ``classify_interval_ms`` a
+tracked face's latest scores are reused until they are that old
+(:class:`fer_ros.classify_interval.LatestScores`). The published header is the source
 image's, so the annotator (or any consumer) can match results to frames.
 
 A managed (lifecycle) node: ``configure`` loads the model (``model_path``; empty = the
@@ -25,7 +27,10 @@ import math
 import time
 from typing import Any
 
+import numpy as np
+
 from fer_ros.budget import WorkBudget, max_image_pixels_spec, release_freed_memory
+from fer_ros.classify_interval import LatestScores
 from fer_ros.diagnostics import check_thresholds, diagnostics_specs
 from fer_ros.messages import emotions_to_msg, stamp_seconds
 from fer_ros.model_files import load_model
@@ -58,6 +63,11 @@ PARAMS = (
               "stamps); 0 = publish the raw scores.", min=0.0, max=600.0),
     ParamSpec("switch_margin", 0.1, "The smoothed label only changes when the new class "
               "leads the current one by this much.", min=0.0, max=0.99),
+    ParamSpec("classify_interval_ms", 0.0, "A tracked face is classified again once its "
+              "latest scores are this old (header stamps); on the frames between, those "
+              "scores are reused (raw_*) and held by the smoothing. New and untracked faces "
+              "are classified on every frame. 0 = every face on every frame.",
+              min=0.0, max=10000.0),
     ParamSpec("max_faces", 32, "At most this many faces of one message are classified (in "
               "message order); the rest are counted as faces_over_limit and logged.",
               min=1, max=10000),
@@ -92,6 +102,7 @@ class EmotionNode(FerLifecycleNode):
         self.classifier: Any = None
         self.class_names: list[str] = []
         self._smoother: EmotionSmoother | None = None
+        self._latest = LatestScores()
         self._work: WorkBudget | None = None
         self._noted: dict[str, float] = {}      # counter -> when _note last logged it
         self._hri: Any = None        # fer_ros.hri.ros_output.HriOutput when configured with hri
@@ -104,6 +115,7 @@ class EmotionNode(FerLifecycleNode):
         self.classifier = classifier
         self.class_names = list(classifier.class_names)
         self._smoother = self._make_smoother(values)
+        self._latest = LatestScores(values["classify_interval_ms"] / 1000.0)
         self._work = WorkBudget(values["frame_budget_ms"] / 1000.0)
         self._pub = self.create_lifecycle_publisher(EmotionArray, "emotions",
                                                     make_qos("reliable", 5))
@@ -144,6 +156,8 @@ class EmotionNode(FerLifecycleNode):
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
         if "frame_budget_ms" in changed and self._work is not None:
             self._work.budget_s = float(changed["frame_budget_ms"]) / 1000.0
+        if "classify_interval_ms" in changed:
+            self._latest.interval_s = float(changed["classify_interval_ms"]) / 1000.0
         if {"time_constant_s", "switch_margin"} & changed.keys():
             values = {n: self.param(n) for n in ("time_constant_s", "switch_margin")}
             if self.classifier is not None:     # else configure builds it
@@ -151,7 +165,7 @@ class EmotionNode(FerLifecycleNode):
 
     # -- processing ------------------------------------------------------------------------
     def _process(self, msg: FaceDetectionArray) -> None:
-        classifier, pub, names = self.classifier, self._pub, self.class_names
+        pub, names = self._pub, self.class_names
         smoother = self._smoother
         if len(msg.crops) != len(msg.faces):
             self.reject("faces message", f"{len(msg.faces)} faces but {len(msg.crops)} crops")
@@ -185,8 +199,8 @@ class EmotionNode(FerLifecycleNode):
         if bad:                     # the other faces are still classified and published
             self._note("faces_skipped", len(bad), f"skipped {len(bad)} of {n} faces of a "
                        f"faces message: {bad[0]}")
-        raw = classifier.predict(to_model_input(crops)) if crops else []
         stamp_s = stamp_seconds(msg.header)
+        raw, classified = self._scores(faces, crops, stamp_s)
         smoothed = [smoother.update(int(face.id), stamp_s, raw[i]) if face.id != 0 else None
                     for i, face in enumerate(faces)]
         out, clamped = emotions_to_msg(msg.header, names, msg.tracked_ids, faces, raw,
@@ -195,16 +209,36 @@ class EmotionNode(FerLifecycleNode):
             self.count("scores_clamped", clamped)
         alive = set(int(i) for i in msg.tracked_ids) | {int(f.id) for f in msg.faces}
         smoother.forget(alive)
+        self._latest.forget(alive)
         pub.publish(out)
         if self._hri is not None:
             self._publish_hri(msg, kept, crops, out)
-        if work is not None and faces:
-            work.record(len(faces), time.perf_counter() - t0)
+        if work is not None and classified:
+            work.record(classified, time.perf_counter() - t0)
         self.count("processed")
         self.count("faces", len(out.faces))
         if n < len(msg.faces):
             del msg                     # the crops of a message over max_faces, freed now
             release_freed_memory()
+
+    def _scores(self, faces: list, crops: list, stamp_s: float) -> tuple[Any, int]:
+        """The CNN's scores of each face, (N, C): fresh for the faces due (all of them
+        without ``classify_interval_ms``), the latest ones for the others; and how many
+        faces it classified."""
+        if not faces:
+            return [], 0
+        ids = [int(face.id) for face in faces]
+        latest = self._latest
+        due = latest.due(ids, stamp_s)
+        fresh = self.classifier.predict(to_model_input([crops[i] for i in due])) if due else []
+        scores = np.empty((len(faces), len(self.class_names)), np.float32)
+        for i in set(range(len(ids))) - set(due):
+            scores[i] = latest.scores(ids[i])
+        for i, face_scores in zip(due, fresh):
+            scores[i] = face_scores
+            latest.store(ids[i], stamp_s, face_scores)
+        self.count("classified", len(due))
+        return scores, len(due)
 
     def _publish_hri(self, msg: FaceDetectionArray, kept: list[int], crops: list,
                      out: EmotionArray) -> None:

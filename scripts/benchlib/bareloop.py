@@ -3,13 +3,15 @@
 For every frame of a clip, in order: ``search.process(bgr, t_s)`` (``fer_ros.face_tracking.search``,
 the object the face_detector node calls, built from the node's parameter values), the node's
 crop (``fer_ros.face_crop.node_crop``) per detection, ``to_model_input`` and
-``EmotionClassifier.predict`` (the model the emotion node loads).  Timed per frame, decoding
-the clip not included.  ``t_s`` = frame index / stamp rate: the stamps a camera publishing
-the clip at that rate gives, and frame i is handed over no sooner than i / rate seconds after
-the first (wall time), as a camera at that rate would: the full search runs beside the
-per-frame work on a worker thread (``fer_ros.face_tracking.search``), so what it finds joins as it
-would in the graph run it is compared with.  The per-frame time is the caller's (the
-critical path); ``cpu_ms`` is the process's CPU time per frame, the worker's included.
+``EmotionClassifier.predict`` (the model the emotion node loads) on the faces due
+(``fer_ros.classify_interval``, as the emotion node's ``classify_interval_ms`` says).
+Timed per frame, decoding the clip not included.  ``t_s`` = frame index / stamp rate: the
+stamps a camera publishing the clip at that rate gives, and frame i is handed over no sooner
+than i / rate seconds after the first (wall time), as a camera at that rate would: the full
+search runs beside the per-frame work on a worker thread (``fer_ros.face_tracking.search``),
+so what it finds joins as it would in the graph run it is compared with.  The per-frame time
+is the caller's (the critical path); ``cpu_ms`` is the process's CPU time per frame, the
+worker's included.
 """
 
 from __future__ import annotations
@@ -113,24 +115,29 @@ def run_frames(clip: Path, step: Callable[[np.ndarray, float], Frame], stamp_rat
 
 
 def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
-        max_seconds: float | None = None) -> BareLoop:
+        max_seconds: float | None = None, classify_interval_s: float = 0.0) -> BareLoop:
     """Process ``clip`` frame by frame from the start, paced at ``stamp_rate``, to its end
     or for ``max_seconds`` (wall time, warm-up included; one frame at least)."""
+    from fer_ros.classify_interval import LatestScores
     from fer_ros.face_crop import node_crop
     from fer_ros.face_tracking.search import make_face_search
     from fer_ros.preprocessing import to_model_input
 
     search = make_face_search(values)
+    latest = LatestScores(classify_interval_s)
 
     def step(bgr: np.ndarray, t_s: float) -> Frame:
         found = search.process(bgr, t_s)
-        crops = [node_crop(bgr, d) for d in found.detections]
-        if crops:
-            classifier.predict(to_model_input(crops))
-        return Frame([d.box for d in found.detections],
-                     [t.id for t in found.tracks] if found.tracks is not None
-                     else [0] * len(found.detections),
-                     bool(found.searched))
+        ids = ([t.id for t in found.tracks] if found.tracks is not None
+               else [0] * len(found.detections))
+        crops = [node_crop(bgr, d) for d in found.detections]     # the detector crops all
+        due = latest.due(ids, t_s)
+        if due:
+            scores = classifier.predict(to_model_input([crops[i] for i in due]))
+            for i, face_scores in zip(due, scores):
+                latest.store(ids[i], t_s, face_scores)
+        latest.forget(ids + found.tracked_ids)
+        return Frame([d.box for d in found.detections], ids, bool(found.searched))
 
     try:
         out = run_frames(clip, step, stamp_rate, max_seconds, finish=search.wait_for_search)

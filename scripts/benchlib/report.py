@@ -327,8 +327,10 @@ def headline(report: dict[str, Any]) -> list[str]:
             f"({m['logical_cpus']} logical CPUs), {m.get('memory_gib')} GiB, {m['system']}, "
             f"Python {m['python']}; load average {m.get('load_average')} at the start, "
             f"{report.get('load_average_end')} at the end",
-            f"emotion model {report['model']}; "
-            f"params {report['params_file']}"]
+            f"emotion model {report['model']}"
+            + (f", classify_interval_ms {interval:g}"
+               if (interval := report.get("classify_interval_ms")) else "")
+            + f"; params {report['params_file']}"]
 
 
 def verdict_lines(report: dict[str, Any]) -> list[str]:

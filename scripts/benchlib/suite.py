@@ -91,8 +91,9 @@ def _bare(clip, loop_for, rate, schedule, full, opts, truth=None, cuts=(), track
     return out
 
 
-def _search_loop(clip, values, classifier, rate):
-    return lambda max_seconds: bareloop.run(clip.path, values, classifier, rate, max_seconds)
+def _search_loop(clip, values, classifier, rate, classify_interval_s):
+    return lambda max_seconds: bareloop.run(clip.path, values, classifier, rate, max_seconds,
+                                            classify_interval_s)
 
 
 def _versus_fer(clip, default: dict[str, Any], truth, opts: Options,
@@ -136,13 +137,14 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
         det_values["detector"] = opts.detector
     emo_values = inputs.node_values(params_file, "emotion")
     classifier = load_classifier(model, num_threads=int(emo_values.get("num_threads", 2)))
+    classify_interval_ms = float(emo_values.get("classify_interval_ms", 0.0))
     report: dict[str, Any] = {
         "commit": git_commit(REPO, **REPORT_COMMIT), "date_utc": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                time.gmtime()),
         "machine": machine_info(), "argv": opts.argv,
         "ros_domain_id": os.environ.get("ROS_DOMAIN_ID"), "model": _shown(model),
         "params_file": _shown(params_file) if params_file else "none (node defaults)",
-        "face_detector": det_values,
+        "face_detector": det_values, "classify_interval_ms": classify_interval_ms,
         "bare_loops": [], "runs": [], "errors": []}
     clips = [inputs.resolve_clip(c) for c in opts.clips]
     log_root = Path(opts.log_dir) / time.strftime("%Y%m%d-%H%M%S")
@@ -155,13 +157,14 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
                        ({clip.fps} if truth or opts.versus_fer else set()))
         for rate in rates:
             full = truth is not None and rate == clip.fps
-            bare[rate] = _bare(clip, _search_loop(clip, det_values, classifier, rate), rate,
-                               "default", full, opts, truth, cuts)
+            bare[rate] = _bare(clip, _search_loop(clip, det_values, classifier, rate,
+                                                  classify_interval_ms / 1000.0),
+                               rate, "default", full, opts, truth, cuts)
             report["bare_loops"].append(bare[rate])
         if truth is not None:
             ref = _bare(clip, _search_loop(clip, {**det_values, **EVERY_FRAME}, classifier,
-                                           clip.fps), clip.fps, "every frame", True, opts,
-                        truth, cuts)
+                                           clip.fps, classify_interval_ms / 1000.0),
+                        clip.fps, "every frame", True, opts, truth, cuts)
             report["bare_loops"].append(ref)
             report["recall"] = {
                 "default": {**bare[clip.fps]["recall"],
