@@ -1,13 +1,14 @@
 """Which faces of a frame the emotion CNN looks at again.  ROS-free.
 
 A tracked face's latest scores are reused until they are ``interval_s`` old (header stamps),
-then the face is classified again; untracked faces (id 0) and new tracks are classified on
-every frame they appear.  Expressions change over hundreds of milliseconds and the emotion
+then the face is classified again; an untracked face (id 0) is classified on every frame, a
+new track on its first.  Expressions change over hundreds of milliseconds and the emotion
 node smooths with a 0.5 s time constant, so classifying a tracked face at 15 Hz instead of
 30 changes little of what it publishes, while the CNN is the largest per-frame cost on an
 AVX2-only CPU (docs/BENCH.md).  Reused scores are held: the smoother takes them as the
-face's scores on that frame (sample and hold).  ``interval_s`` 0 classifies every face on
-every frame.
+face's scores on that frame (sample and hold).  What it trades: a change of expression
+reaches the scores at most ceil(interval / frame period) - 1 frames late (50 ms on a 30 fps
+camera: one frame, 33 ms).  ``interval_s`` 0 classifies every face on every frame.
 """
 
 from __future__ import annotations
