@@ -65,8 +65,9 @@ PARAMS = (
               "leads the current one by this much.", min=0.0, max=0.99),
     ParamSpec("classify_interval_ms", 0.0, "A tracked face is classified again once its "
               "latest scores are this old (header stamps); on the frames between, those "
-              "scores are reused (raw_*) and held by the smoothing. New and untracked faces "
-              "are classified on every frame. 0 = every face on every frame.",
+              "scores are reused (raw_*) and held by the smoothing. A new face is classified "
+              "at once, an untracked one (id 0) on every frame. 0 = every face on every "
+              "frame.",
               min=0.0, max=10000.0),
     ParamSpec("max_faces", 32, "At most this many faces of one message are classified (in "
               "message order); the rest are counted as faces_over_limit and logged.",
