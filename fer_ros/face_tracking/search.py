@@ -50,7 +50,7 @@ half a core there (close-ups ~2.5 ms, CNN ~4 ms, camera and annotator ~6 ms per 
 ``search_interval_ms`` 500: a still frame has nothing new to find.  Checked with AVX2 code
 paths on the AVX-512 machine (``scripts/as_avx2.sh``, docs/BENCH.md): new faces at most 67
 ms after the every-frame search's, 100 % of the frames answered; on a real Zen 3 (AMD EPYC
-family 25 model 1, six runs): at most 67 ms (once 100 ms), 98-100 % answered.
+family 25 model 1, twelve runs): at most 67 ms (100 ms in three), 98-100 % answered.
 
 **Guarantee traded for it.**  A face that comes into view (and so changes the frame) is
 reported at most ``cost / max_search_share`` + one search's duration + two frame intervals
