@@ -232,8 +232,13 @@ $(STAMP_JAZZY_TOOLS): scripts/install_jazzy_ros_tools.sh scripts/install_ros_lau
 
 jazzy-ros-tools: $(STAMP_JAZZY_TOOLS)
 
+# The Jazzy tests take 1-2 minutes; one that runs past 5 minutes gets its threads' stacks
+# printed (faulthandler), and a run past JAZZY_TEST_LIMIT_S is killed and run once more
+# (Fast DDS 2.14's tear-down livelock: scripts/rerun_if_hung.sh).
+JAZZY_TEST_LIMIT_S ?= 600
 jazzy-test: $(STAMP_JAZZY_PKG) $(JAZZY_TOOLS_IF_SHARED)
-	FER_ROS_TEST_DISTRO=jazzy $(JPY) -m pytest $(JAZZY_TESTS) $(PYTEST_ARGS)
+	FER_ROS_TEST_DISTRO=jazzy bash scripts/rerun_if_hung.sh $(JAZZY_TEST_LIMIT_S) \
+	  $(JPY) -m pytest -o faulthandler_timeout=300 $(JAZZY_TESTS) $(PYTEST_ARGS)
 	$(JPY) -m fer_ros.demo --quiet --output ''
 
 clean:
