@@ -5,10 +5,11 @@
 #
 # For the Jazzy test run (make jazzy-test): Fast DDS 2.14, in Jazzy's wheels, can livelock
 # while it tears a participant down, a core spinning with the GIL held (eProsima/Fast-DDS#6513,
-# fer_ros.nodes.runner.CLEANUP_LIMIT_S). Inside the pytest process that hangs the whole run
-# (seen once in a CI run of the Jazzy tests, in test_bad_input.py, while the garbage collector
-# freed an earlier test's participant). A second hang, or any other failure, fails the run:
-# the exit code is the command's, 124 after a hang.
+# fer_ros.nodes.runner.CLEANUP_LIMIT_S). Inside the pytest process that would hang the whole
+# run: seen once in a CI run of the Jazzy tests, the main thread spinning in native code with
+# the GIL held during test_bad_input.py (a participant torn down by the garbage collector is
+# the likely cause; not proven); the rerun passed. A second hang, or any other failure, fails
+# the run: the exit code is the command's, 124 after a hang.
 set -uo pipefail
 limit_s="$1"
 shift
