@@ -14,7 +14,7 @@ camera: one frame, 33 ms).  ``interval_s`` 0 classifies every face on every fram
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -53,6 +53,20 @@ class LatestScores:
             if not 0 <= age < self._interval_s - _SLACK_S:
                 due.append(i)
         return due
+
+    def for_frame(self, track_ids: Sequence[int], stamp_s: float, crops: Sequence,
+                  classify: Callable[[list], np.ndarray]) -> tuple[np.ndarray, int]:
+        """The scores (N, C) of each face of the frame stamped ``stamp_s`` (``crops[i]`` is
+        face i's): ``classify`` (crops -> scores) on the faces :meth:`due`, whose scores are
+        kept, the latest ones for the others; and how many faces it classified."""
+        if not track_ids:
+            return np.empty((0, 0), np.float32), 0
+        due = self.due(track_ids, stamp_s)
+        fresh = dict(zip(due, classify([crops[i] for i in due]) if due else []))
+        for i, face_scores in fresh.items():
+            self.store(track_ids[i], stamp_s, face_scores)
+        return np.stack([fresh[i] if i in fresh else self.scores(track_id)
+                         for i, track_id in enumerate(track_ids)]), len(due)
 
     def store(self, track_id: int, stamp_s: float, scores: np.ndarray) -> None:
         """Remember a tracked face's fresh scores (untracked faces are not kept)."""

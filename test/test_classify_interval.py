@@ -49,6 +49,24 @@ def test_a_tracked_face_is_due_again_once_its_scores_are_the_interval_old():
         latest.scores(0)
 
 
+def test_for_frame_classifies_only_the_faces_due():
+    latest = LatestScores(0.1)
+    seen = []
+
+    def classify(crops):
+        seen.append(list(crops))
+        return np.array([[float(crop), 1.0] for crop in crops], np.float32)
+
+    scores, classified = latest.for_frame([3, 0], 1.0, [10, 20], classify)
+    assert classified == 2 and seen == [[10, 20]]
+    np.testing.assert_array_equal(scores, [[10, 1], [20, 1]])
+    scores, classified = latest.for_frame([3, 0], 1.05, [11, 21], classify)
+    assert classified == 1 and seen[-1] == [21]             # track 3 reuses its scores
+    np.testing.assert_array_equal(scores, [[10, 1], [21, 1]])
+    scores, classified = latest.for_frame([], 1.1, [], classify)
+    assert scores.shape[0] == 0 and classified == 0 and len(seen) == 2
+
+
 def test_forget_drops_tracks_no_longer_alive():
     latest = LatestScores(1.0)
     latest.store(3, 1.0, np.ones(7))

@@ -201,7 +201,9 @@ class EmotionNode(FerLifecycleNode):
             self._note("faces_skipped", len(bad), f"skipped {len(bad)} of {n} faces of a "
                        f"faces message: {bad[0]}")
         stamp_s = stamp_seconds(msg.header)
-        raw, classified = self._scores(faces, crops, stamp_s)
+        raw, classified = self._latest.for_frame([int(face.id) for face in faces], stamp_s,
+                                                 crops, self._classify)
+        self.count("classified", classified)
         smoothed = [smoother.update(int(face.id), stamp_s, raw[i]) if face.id != 0 else None
                     for i, face in enumerate(faces)]
         out, clamped = emotions_to_msg(msg.header, names, msg.tracked_ids, faces, raw,
@@ -222,24 +224,9 @@ class EmotionNode(FerLifecycleNode):
             del msg                     # the crops of a message over max_faces, freed now
             release_freed_memory()
 
-    def _scores(self, faces: list, crops: list, stamp_s: float) -> tuple[Any, int]:
-        """The CNN's scores of each face, (N, C): fresh for the faces due (all of them
-        without ``classify_interval_ms``), the latest ones for the others; and how many
-        faces it classified."""
-        if not faces:
-            return [], 0
-        ids = [int(face.id) for face in faces]
-        latest = self._latest
-        due = latest.due(ids, stamp_s)
-        fresh = self.classifier.predict(to_model_input([crops[i] for i in due])) if due else []
-        scores = np.empty((len(faces), len(self.class_names)), np.float32)
-        for i in set(range(len(ids))) - set(due):
-            scores[i] = latest.scores(ids[i])
-        for i, face_scores in zip(due, fresh):
-            scores[i] = face_scores
-            latest.store(ids[i], stamp_s, face_scores)
-        self.count("classified", len(due))
-        return scores, len(due)
+    def _classify(self, crops: list) -> np.ndarray:
+        """The CNN's scores (N, C) of face crops."""
+        return self.classifier.predict(to_model_input(crops))
 
     def _publish_hri(self, msg: FaceDetectionArray, kept: list[int], crops: list,
                      out: EmotionArray) -> None:

@@ -131,11 +131,7 @@ def run(clip: Path, values: Mapping[str, Any], classifier, stamp_rate: float,
         ids = ([t.id for t in found.tracks] if found.tracks is not None
                else [0] * len(found.detections))
         crops = [node_crop(bgr, d) for d in found.detections]     # the detector crops all
-        due = latest.due(ids, t_s)
-        if due:
-            scores = classifier.predict(to_model_input([crops[i] for i in due]))
-            for i, face_scores in zip(due, scores):
-                latest.store(ids[i], t_s, face_scores)
+        latest.for_frame(ids, t_s, crops, lambda due: classifier.predict(to_model_input(due)))
         latest.forget(ids + found.tracked_ids)
         return Frame([d.box for d in found.detections], ids, bool(found.searched))
 

@@ -41,8 +41,8 @@ def print_report(report: dict[str, Any]) -> None:
         print("\nbare loops (face search + emotion CNN, no ROS; stamps = frame index / rate; "
               f"x every frame = frames/s over the every-frame search's), {on}:")
         print(rp.format_table(rp.bare_rows(report), rp.BARE_HEADER))
-        if rp.fer_library_line(report):
-            print(rp.fer_library_line(report))
+        if fer_line := rp.fer_library_line(report):
+            print(fer_line)
     if report.get("verdicts"):
         print("\ntargets measured in this run:")
         for line in rp.verdict_lines(report):

@@ -356,8 +356,8 @@ def markdown(report: dict[str, Any]) -> str:
         parts.append(on + "\n\n" + markdown_table(identity_rows(report), IDENTITY_HEADER))
     if report.get("bare_loops"):
         parts.append(on + "\n\n" + markdown_table(bare_rows(report), BARE_HEADER))
-    if fer_library_line(report):
-        parts.append(fer_library_line(report))
+    if fer_line := fer_library_line(report):
+        parts.append(fer_line)
     if report.get("verdicts"):
         parts.append("\n".join(f"- {line}" for line in verdict_lines(report)))
     return "\n\n".join(parts) + "\n"

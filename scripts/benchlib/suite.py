@@ -138,6 +138,7 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
     emo_values = inputs.node_values(params_file, "emotion")
     classifier = load_classifier(model, num_threads=int(emo_values.get("num_threads", 2)))
     classify_interval_ms = float(emo_values.get("classify_interval_ms", 0.0))
+    classify_interval_s = classify_interval_ms / 1000.0
     report: dict[str, Any] = {
         "commit": git_commit(REPO, **REPORT_COMMIT), "date_utc": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                time.gmtime()),
@@ -158,12 +159,12 @@ def run_bench(opts: Options) -> tuple[dict[str, Any], int]:
         for rate in rates:
             full = truth is not None and rate == clip.fps
             bare[rate] = _bare(clip, _search_loop(clip, det_values, classifier, rate,
-                                                  classify_interval_ms / 1000.0),
+                                                  classify_interval_s),
                                rate, "default", full, opts, truth, cuts)
             report["bare_loops"].append(bare[rate])
         if truth is not None:
             ref = _bare(clip, _search_loop(clip, {**det_values, **EVERY_FRAME}, classifier,
-                                           clip.fps, classify_interval_ms / 1000.0),
+                                           clip.fps, classify_interval_s),
                         clip.fps, "every frame", True, opts, truth, cuts)
             report["bare_loops"].append(ref)
             report["recall"] = {
